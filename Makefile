@@ -1,0 +1,24 @@
+# moments-embed: the two commands a newcomer needs, and the pieces behind them.
+# Every target runs scripts/setup first (seconds when everything is installed).
+
+.PHONY: demo test setup dist clean
+
+## make demo: companion + sandbox + `trunk serve` on http://127.0.0.1:8080 (Ctrl-C stops all)
+demo:
+	scripts/demo
+
+## make test: fmt, clippy (native, wasm32, ssr), native + e2e tests, browser tests
+test:
+	scripts/test
+
+## make setup: install the pinned toolchain (wasm32, Chromium, trunk, wasm-pack, wasm-bindgen, wasm-opt)
+setup:
+	scripts/setup
+
+## make dist: build the demo for release into dist/ (served by `moments-par --static-dir dist`)
+dist: setup
+	PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
+
+clean:
+	cargo clean
+	rm -rf dist .tools

@@ -1,0 +1,219 @@
+//! The end-to-end harness: the built demo (`dist/`), served by the real companion with
+//! its in-process sandbox on 127.0.0.1, driven in headless Chromium through chromedriver.
+//!
+//! [`run`] starts everything on free ports, hands the test a [`Session`], and always
+//! stops what it started, by PID, even when the test panics or times out: the WebDriver
+//! session is closed (Chromium exits with it), then chromedriver is killed.
+
+#![allow(clippy::expect_used, clippy::panic)]
+
+use clap::Parser;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use moments_par::cli::{Cli, RunningServer, start};
+use moments_sandbox::Stats;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// How long one test may run before it is failed and torn down.
+pub const TEST_LIMIT: Duration = Duration::from_secs(90);
+
+/// What a test gets: a browser, and the stack it talks to.
+#[derive(Clone)]
+pub struct Session {
+    /// The WebDriver client.
+    pub browser: Client,
+    /// `http://127.0.0.1:<port>`: the demo and the session endpoint.
+    pub url: String,
+    /// `http://127.0.0.1:<port>`: the sandbox (Infobip stand-in).
+    pub sandbox_url: String,
+    /// The API key the companion holds; no page or response may contain it.
+    pub api_key: String,
+}
+
+impl Session {
+    /// The sandbox's counters: what "Infobip" saw.
+    pub async fn sandbox_stats(&self) -> Stats {
+        let stats: Value = reqwest::get(format!("{}/__sandbox/stats", self.sandbox_url))
+            .await
+            .expect("sandbox stats")
+            .json()
+            .await
+            .expect("stats JSON");
+        serde_json::from_value(stats).expect("stats shape")
+    }
+
+    /// Waits for the component's root to reach `state` (its `data-state`).
+    pub async fn wait_for_state(&self, state: &str, limit: Duration) {
+        let selector = format!(".moments-embed[data-state=\"{state}\"]");
+        self.browser
+            .wait()
+            .at_most(limit)
+            .for_element(Locator::Css(&selector))
+            .await
+            .unwrap_or_else(|e| panic!("component never reached `{state}`: {e}"));
+    }
+}
+
+/// The built demo: `<workspace>/dist`, made by `trunk build --release` (`make dist`).
+pub fn dist_dir() -> PathBuf {
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "no built demo at {}: run `make dist` (trunk build --release) first",
+        dist.display()
+    );
+    dist
+}
+
+/// Starts the stack and a browser, runs `test`, and tears everything down.
+pub async fn run<F, Fut>(test: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let server = start_stack().await;
+    let mut driver = Chromedriver::start().await;
+    let browser = driver.connect().await;
+    let sandbox = server.sandbox().expect("started with --sandbox");
+    let session = Session {
+        browser: browser.clone(),
+        url: server.url().to_owned(),
+        sandbox_url: sandbox.base_url().to_owned(),
+        api_key: sandbox.sandbox().config().api_key.clone(),
+    };
+    let outcome = tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(session))).await;
+    let browsers = driver.descendants();
+    let _ = browser.close().await;
+    driver.stop(&browsers).await;
+    server.shutdown().await;
+    match outcome {
+        Err(_) => panic!("the test did not finish within {TEST_LIMIT:?}"),
+        Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Ok(Err(join)) => panic!("the test was cancelled: {join}"),
+        Ok(Ok(())) => {}
+    }
+}
+
+async fn start_stack() -> RunningServer {
+    let dist = dist_dir();
+    let cli = Cli::try_parse_from([
+        "moments-par",
+        "--sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-listen",
+        "127.0.0.1:0",
+        "--static-dir",
+        dist.to_str().expect("UTF-8 path"),
+    ])
+    .expect("CLI arguments");
+    start(&cli).await.expect("the stack starts")
+}
+
+/// A chromedriver process of our own, on a free port.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    async fn start() -> Self {
+        let binary =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (run scripts/setup)"));
+        let driver = Self { child, port };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chromedriver did not listen on port {port} within 5 s");
+    }
+
+    async fn connect(&self) -> Client {
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROME_BINARY").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-extensions",
+                    "--window-size=1280,900",
+                ],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session")
+    }
+
+    /// Every process below chromedriver (Chromium and its helpers), from `/proc`.
+    fn descendants(&self) -> Vec<u32> {
+        let mut found = Vec::new();
+        let mut queue: Vec<u32> = self.child.id().into_iter().collect();
+        while let Some(pid) = queue.pop() {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                continue;
+            };
+            for task in tasks.flatten() {
+                let children =
+                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                    found.push(child);
+                    queue.push(child);
+                }
+            }
+        }
+        found
+    }
+
+    /// After the session is closed Chromium exits by itself; give it 5 s, end whatever
+    /// is left by PID, then end chromedriver by its PID and reap it.
+    async fn stop(&mut self, browsers: &[u32]) {
+        let alive = |pid: &u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+        for _ in 0..100 {
+            if !browsers.iter().any(alive) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for pid in browsers.iter().filter(|p| alive(p)) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status()
+                .await;
+        }
+        let _ = self.child.kill().await;
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

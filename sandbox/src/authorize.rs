@@ -1,0 +1,107 @@
+//! `GET /authorize?request_uri=…`: spends a request URI and starts a frame session.
+//!
+//! Single use and expiring, per RFC 9126: an unknown, reused or expired URI gets a
+//! clear error page and a `moments:error` frame message; a valid one redirects to the
+//! tenant's wizard, so reloading the frame keeps the session and never replays the URI.
+
+use crate::AppState;
+use crate::pages::{self, escape};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use moments_protocol::frame::AuthorizeFailure;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AuthorizeQuery {
+    request_uri: Option<String>,
+}
+
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<AuthorizeQuery>,
+) -> Response {
+    let host_origin = host_origin(&headers);
+    let Some(request_uri) = query.request_uri.filter(|u| !u.is_empty()) else {
+        return refused(
+            AuthorizeFailure::Unknown,
+            host_origin.as_deref(),
+            "The link has no request_uri.",
+        );
+    };
+    let outcome =
+        state
+            .store()
+            .authorize(&request_uri, state.config.session_ttl, host_origin.clone());
+    let short = moments_protocol::fingerprint(&request_uri);
+    match outcome {
+        Ok((session_id, _)) => {
+            tracing::info!(request_uri = %short, "sandbox authorize: session started");
+            Redirect::to(&format!("/wizard/{session_id}")).into_response()
+        }
+        Err(reason) => {
+            tracing::info!(request_uri = %short, reason = reason.as_str(), "sandbox authorize: refused");
+            let detail = match reason {
+                AuthorizeFailure::Unknown => "This request_uri was never issued by this account.",
+                AuthorizeFailure::Reused => {
+                    "This request_uri was already used. Each one opens the frame once; ask your backend for a new one."
+                }
+                AuthorizeFailure::Expired => {
+                    "This request_uri expired before the frame opened. Ask your backend for a new one."
+                }
+            };
+            refused(reason, host_origin.as_deref(), detail)
+        }
+    }
+}
+
+fn refused(reason: AuthorizeFailure, host_origin: Option<&str>, detail: &str) -> Response {
+    let body = format!(
+        r#"<main><div class="notice"><h1>This link cannot be opened</h1>
+<p>{detail}</p><p>Error <code>invalid_request_uri</code> ({reason}).</p></div></main>"#,
+        detail = escape(detail),
+        reason = reason.as_str(),
+    );
+    let config = json!({
+        "hostOrigin": host_origin,
+        "messages": pages::message_types(),
+        "error": { "reason": reason.as_str(), "message": detail },
+    });
+    pages::page(StatusCode::BAD_REQUEST, "Cannot open", &body, &config)
+}
+
+/// The embedding page's origin, from `Referer` (a cross-origin frame navigation sends
+/// the origin by default). Only http(s) origins count; anything else means "unknown",
+/// and the page then falls back to `location.ancestorOrigins` in the browser.
+pub(crate) fn host_origin(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn host_origin_is_the_referers_origin() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(host_origin(&headers), None);
+        headers.insert(
+            header::REFERER,
+            HeaderValue::from_static("http://127.0.0.1:8080/some/page?x=1"),
+        );
+        assert_eq!(
+            host_origin(&headers).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        headers.insert(
+            header::REFERER,
+            HeaderValue::from_static("javascript:alert(1)"),
+        );
+        assert_eq!(host_origin(&headers), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! A local stand-in for Infobip Embeddable Moments, for demos and tests.
+//!
+//! **This is a simulator.** It answers like Infobip's PAR API and serves a Campaign
+//! wizard in the frame, so `moments-embed` and `moments-par` can be shown and tested
+//! with no account and no network. Every page it serves says so, and nothing starts it
+//! but an explicit `--sandbox` or `cargo run -p moments-sandbox`.
+//!
+//! What it serves, on one origin:
+//! - `POST /embeddable/1/auth/par`: checks `Authorization: App <key>`, the body and the
+//!   scopes as Infobip does, and issues single-use `request_uri`s (192 random bits).
+//! - `GET /authorize?request_uri=…`: spends a URI once (unknown, reused and expired ones
+//!   get an error page and a `moments:error` message) and redirects to the wizard.
+//! - `GET /wizard/{session}`: the tenant's Campaign wizard.
+//! - `GET /__sandbox/stats`: counters, so tests assert on what "Infobip" saw.
+//!
+//! ## Usage
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use moments_sandbox::{Sandbox, SandboxConfig};
+//! let running = Sandbox::new(SandboxConfig::default())
+//!     .bind("127.0.0.1:0".parse().expect("literal address"))
+//!     .await?;
+//! println!("PAR API at {}/embeddable/1/auth/par", running.base_url());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod authorize;
+mod pages;
+mod par;
+mod store;
+mod wizard;
+
+pub use par::REQUIRED_SCOPES;
+pub use store::{REQUEST_URI_PREFIX, Rejected, Stats, Tenant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The API key the sandbox accepts unless told otherwise. Not a secret: it opens nothing
+/// but this simulator.
+pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
+
+/// The embedding the sandbox knows unless told otherwise.
+pub const DEFAULT_EMBEDDING_ID: &str = "4242";
+
+/// How the sandbox behaves.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// The only key `Authorization: App <key>` may present.
+    pub api_key: String,
+    /// The embedding ids that exist on this simulated account.
+    pub embedding_ids: Vec<String>,
+    /// How long an issued `request_uri` stays valid (`expires_in`).
+    pub request_uri_ttl: Duration,
+    /// How long a frame session lasts after authorize.
+    pub session_ttl: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            api_key: DEFAULT_API_KEY.to_owned(),
+            embedding_ids: vec![DEFAULT_EMBEDDING_ID.to_owned()],
+            request_uri_ttl: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// One simulated Infobip account: its configuration and its memory.
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    state: AppState,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct AppState {
+    config: Arc<SandboxConfig>,
+    store: Arc<Mutex<Store>>,
+}
+
+impl AppState {
+    /// The store. A panic while holding the lock leaves counters, not invariants, behind,
+    /// so a poisoned lock is used as is rather than taking the sandbox down.
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sandbox {
+    /// A sandbox with `config` and an empty memory.
+    pub fn new(config: SandboxConfig) -> Self {
+        Self {
+            state: AppState {
+                config: Arc::new(config),
+                store: Arc::default(),
+            },
+        }
+    }
+
+    /// Every route the sandbox serves, Infobip's and its own `/__sandbox` API.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/embeddable/1/auth/par", post(par::par))
+            .route("/authorize", get(authorize::authorize))
+            .route("/wizard/{session}", get(wizard::home))
+            .route("/__sandbox/stats", get(stats))
+            .with_state(self.state.clone())
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.state.store().stats.clone()
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.state.config
+    }
+
+    /// Serves the sandbox on `addr` (port 0 picks a free one) until shut down.
+    pub async fn bind(self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = self.router();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "sandbox server stopped");
+            }
+        });
+        tracing::warn!(
+            "SANDBOX: simulating Infobip at http://{local}. This is not Infobip; nothing here reaches a real account."
+        );
+        Ok(RunningSandbox {
+            sandbox: self,
+            base_url: format!("http://{local}"),
+            addr: local,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+/// A sandbox serving on a socket. Dropping it stops the server too.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    sandbox: Sandbox,
+    base_url: String,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// `http://127.0.0.1:<port>`: the PAR base URL and the frame origin.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The socket it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The sandbox itself (counters, configuration).
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Stops accepting, finishes requests in flight, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn stats(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    axum::Json(state.store().stats.clone()).into_response()
+}
+
+/// An error in Infobip's `requestError.serviceException` shape.
+pub(crate) fn infobip_error(
+    status: StatusCode,
+    message_id: &str,
+    text: &str,
+    validation_errors: Option<Value>,
+) -> Response {
+    let mut exception = json!({ "messageId": message_id, "text": text });
+    if let Some(errors) = validation_errors {
+        exception["validationErrors"] = errors;
+    }
+    let body = json!({ "requestError": { "serviceException": exception } });
+    (status, axum::Json(body)).into_response()
+}

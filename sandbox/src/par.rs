@@ -1,0 +1,145 @@
+//! `POST /embeddable/1/auth/par`: Infobip's Pushed Authorization Request endpoint.
+//!
+//! Checks what Infobip checks (the `App` key, the body, the scopes) and answers in
+//! Infobip's own error shapes, so the companion's error mapping meets the real thing.
+
+use crate::store::Tenant;
+use crate::{AppState, infobip_error};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The scopes Embeddable Moments needs, per Infobip's integration guide.
+pub const REQUIRED_SCOPES: [&str; 3] = ["flow:manage", "flow:read", "flow:use"];
+
+/// A PAR body as Infobip documents it. Unknown fields are ignored, as Infobip does.
+#[derive(Debug, Deserialize)]
+struct ParBody {
+    embedding_id: Option<Value>,
+    scopes: Option<Vec<String>>,
+    application_id: Option<String>,
+    entity_id: Option<String>,
+}
+
+pub(crate) async fn par(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let response = check(&state, &headers, &body);
+    let mut store = state.store();
+    store.stats.par_calls += 1;
+    match response {
+        Ok((tenant, embedding_id)) => {
+            store.stats.par_issued += 1;
+            let ttl = state.config.request_uri_ttl;
+            let request_uri = store.issue(tenant, embedding_id, ttl);
+            drop(store);
+            tracing::info!(
+                request_uri = %moments_protocol::fingerprint(&request_uri),
+                "sandbox PAR: issued"
+            );
+            let answer = json!({ "request_uri": request_uri, "expires_in": ttl.as_secs() });
+            (StatusCode::CREATED, Json(answer)).into_response()
+        }
+        Err(refusal) => {
+            store.stats.par_failed += 1;
+            infobip_error(
+                refusal.status,
+                refusal.message_id,
+                &refusal.text,
+                refusal.validation_errors,
+            )
+        }
+    }
+}
+
+/// Why Infobip would refuse a PAR call, before it becomes an error body.
+struct Refusal {
+    status: StatusCode,
+    message_id: &'static str,
+    text: String,
+    validation_errors: Option<Value>,
+}
+
+/// Everything Infobip would refuse, in the order it would notice.
+fn check(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Tenant, String), Refusal> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("App "));
+    if presented.is_none_or(|key| key.as_bytes() != state.config.api_key.as_bytes()) {
+        return Err(Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            message_id: "UNAUTHORIZED",
+            text: "Invalid login details".to_owned(),
+            validation_errors: None,
+        });
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(bad_request(
+            "Content-Type must be application/json",
+            json!({}),
+        ));
+    }
+    let body: ParBody = serde_json::from_slice(body)
+        .map_err(|e| bad_request(&format!("Request body is not valid JSON: {e}"), json!({})))?;
+
+    let embedding_id = match &body.embedding_id {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(_) => {
+            return Err(bad_request(
+                "Invalid embedding_id",
+                json!({ "embedding_id": ["must be a number or a non-empty string"] }),
+            ));
+        }
+        None => {
+            return Err(bad_request(
+                "Missing embedding_id",
+                json!({ "embedding_id": ["must not be null"] }),
+            ));
+        }
+    };
+    if !state.config.embedding_ids.contains(&embedding_id) {
+        return Err(bad_request(
+            &format!("Unknown embedding_id {embedding_id}"),
+            json!({ "embedding_id": ["no embedding with this id exists for this account"] }),
+        ));
+    }
+    let scopes = body.scopes.unwrap_or_default();
+    let missing: Vec<&str> = REQUIRED_SCOPES
+        .iter()
+        .copied()
+        .filter(|required| !scopes.iter().any(|s| s == required))
+        .collect();
+    if !missing.is_empty() {
+        let text = format!("Missing required scope: {}", missing.join(", "));
+        return Err(bad_request(
+            &text,
+            json!({ "scopes": missing.iter().map(|s| format!("must include {s}")).collect::<Vec<_>>() }),
+        ));
+    }
+    let tenant = Tenant {
+        application_id: body.application_id.filter(|s| !s.is_empty()),
+        entity_id: body.entity_id.filter(|s| !s.is_empty()),
+    };
+    Ok((tenant, embedding_id))
+}
+
+fn bad_request(text: &str, validation_errors: Value) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        message_id: "BAD_REQUEST",
+        text: text.to_owned(),
+        validation_errors: Some(validation_errors),
+    }
+}

@@ -1,0 +1,250 @@
+//! The sandbox's memory: issued request URIs, frame sessions, and the counters tests read.
+//!
+//! Everything lives behind one mutex: the sandbox serves a demo or a test, never real
+//! load, and one lock keeps "check then mark used" atomic, which is the whole point of a
+//! single-use URI.
+
+use moments_protocol::frame::AuthorizeFailure;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The prefix RFC 9126 §2.2 gives request URIs.
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// How many request URIs the sandbox remembers (used and expired ones included, so it
+/// can tell "reused" and "expired" from "unknown"). The oldest are forgotten first.
+const REMEMBERED_URIS: usize = 10_000;
+
+/// The tenant a PAR call was made for: Infobip's "with X" case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Tenant {
+    /// `application_id` from the PAR body, if any.
+    pub application_id: Option<String>,
+    /// `entity_id` from the PAR body, if any.
+    pub entity_id: Option<String>,
+}
+
+impl Tenant {
+    /// A short label for pages and logs, e.g. `app-1 / entity-7`, or `account` without X.
+    pub fn label(&self) -> String {
+        match (&self.application_id, &self.entity_id) {
+            (None, None) => "account (no X tenant)".to_owned(),
+            (Some(app), None) => app.clone(),
+            (None, Some(entity)) => format!("entity {entity}"),
+            (Some(app), Some(entity)) => format!("{app} / {entity}"),
+        }
+    }
+}
+
+/// What the sandbox knows about one issued request URI.
+#[derive(Debug)]
+struct Issued {
+    tenant: Tenant,
+    embedding_id: String,
+    expires_at: Instant,
+    used: bool,
+}
+
+/// A frame session, started by a successful authorize.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    /// Whose data this session shows.
+    pub tenant: Tenant,
+    /// Which embedding was opened (templates are per embedding).
+    pub embedding_id: String,
+    /// When the session stops working.
+    pub expires_at: Instant,
+    /// The host page's origin, the only target the frame posts messages to.
+    pub host_origin: Option<String>,
+}
+
+/// Counters for `GET /__sandbox/stats`, so tests assert on what Infobip saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Every PAR call, whatever its outcome.
+    pub par_calls: u64,
+    /// PAR calls answered 201 with a fresh URI.
+    pub par_issued: u64,
+    /// PAR calls refused (auth, validation) or failed by an injected fault.
+    pub par_failed: u64,
+    /// Every `GET /authorize`.
+    pub authorize_calls: u64,
+    /// Authorizes that started a session.
+    pub authorize_ok: u64,
+    /// Refused authorizes, by reason.
+    pub rejected: Rejected,
+}
+
+/// Refused authorizes, by reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// Never issued (or forgotten).
+    pub unknown: u64,
+    /// Used before.
+    pub reused: u64,
+    /// Past `expires_in`.
+    pub expired: u64,
+}
+
+impl Rejected {
+    fn count(&mut self, reason: AuthorizeFailure) {
+        match reason {
+            AuthorizeFailure::Unknown => self.unknown += 1,
+            AuthorizeFailure::Reused => self.reused += 1,
+            AuthorizeFailure::Expired => self.expired += 1,
+        }
+    }
+}
+
+/// The mutable state of one sandbox.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    issued: HashMap<String, Issued>,
+    issue_order: VecDeque<String>,
+    sessions: HashMap<String, Session>,
+    /// Counters, reset with the faults.
+    pub stats: Stats,
+}
+
+impl Store {
+    /// Issues a fresh single-use request URI for `tenant`, valid for `ttl`.
+    pub(crate) fn issue(&mut self, tenant: Tenant, embedding_id: String, ttl: Duration) -> String {
+        let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token());
+        self.issued.insert(
+            request_uri.clone(),
+            Issued {
+                tenant,
+                embedding_id,
+                expires_at: Instant::now() + ttl,
+                used: false,
+            },
+        );
+        self.issue_order.push_back(request_uri.clone());
+        while self.issue_order.len() > REMEMBERED_URIS {
+            if let Some(oldest) = self.issue_order.pop_front() {
+                self.issued.remove(&oldest);
+            }
+        }
+        request_uri
+    }
+
+    /// Spends `request_uri` and starts a session of `session_ttl`, or says why not.
+    ///
+    /// A URI is spent even when it is presented too late: RFC 9126 makes it single use,
+    /// and an attacker replaying an expired URI must not learn anything new by retrying.
+    pub(crate) fn authorize(
+        &mut self,
+        request_uri: &str,
+        session_ttl: Duration,
+        host_origin: Option<String>,
+    ) -> Result<(String, Session), AuthorizeFailure> {
+        self.stats.authorize_calls += 1;
+        let outcome = match self.issued.get_mut(request_uri) {
+            None => Err(AuthorizeFailure::Unknown),
+            Some(issued) if issued.used => Err(AuthorizeFailure::Reused),
+            Some(issued) => {
+                issued.used = true;
+                if Instant::now() >= issued.expires_at {
+                    Err(AuthorizeFailure::Expired)
+                } else {
+                    Ok((issued.tenant.clone(), issued.embedding_id.clone()))
+                }
+            }
+        };
+        match outcome {
+            Ok((tenant, embedding_id)) => {
+                self.stats.authorize_ok += 1;
+                let session_id = random_token();
+                let session = Session {
+                    tenant,
+                    embedding_id,
+                    expires_at: Instant::now() + session_ttl,
+                    host_origin,
+                };
+                self.sessions.retain(|_, s| s.expires_at > Instant::now());
+                self.sessions.insert(session_id.clone(), session.clone());
+                Ok((session_id, session))
+            }
+            Err(reason) => {
+                self.stats.rejected.count(reason);
+                Err(reason)
+            }
+        }
+    }
+
+    /// The live session `session_id`, if it exists and has not expired.
+    pub(crate) fn session(&self, session_id: &str) -> Option<&Session> {
+        self.sessions
+            .get(session_id)
+            .filter(|s| s.expires_at > Instant::now())
+    }
+}
+
+/// 192 random bits, hex: comfortably above RFC 9126's "at least 128 bits" for URIs.
+fn random_token() -> String {
+    let mut bytes = [0_u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_uri_opens_exactly_one_session() {
+        let mut store = Store::default();
+        let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
+        assert!(uri.starts_with(REQUEST_URI_PREFIX));
+        assert!(store.authorize(&uri, MINUTE, None).is_ok());
+        assert_eq!(
+            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            AuthorizeFailure::Reused
+        );
+        assert_eq!(
+            store.authorize("urn:nope", MINUTE, None).unwrap_err(),
+            AuthorizeFailure::Unknown
+        );
+        assert_eq!(store.stats.authorize_calls, 3);
+        assert_eq!(store.stats.authorize_ok, 1);
+        assert_eq!(store.stats.rejected.reused, 1);
+        assert_eq!(store.stats.rejected.unknown, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expired_request_uri_is_refused_and_spent() {
+        let mut store = Store::default();
+        let uri = store.issue(Tenant::default(), "1".into(), Duration::from_secs(5));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            AuthorizeFailure::Expired
+        );
+        assert_eq!(
+            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            AuthorizeFailure::Reused
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sessions_expire() {
+        let mut store = Store::default();
+        let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
+        let (id, _) = store.authorize(&uri, Duration::from_secs(2), None).unwrap();
+        assert!(store.session(&id).is_some());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(store.session(&id).is_none());
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = random_token();
+        assert_eq!(a.len(), 48, "192 bits in hex");
+        assert_ne!(a, random_token());
+    }
+}

@@ -1,0 +1,510 @@
+//! The per-instance runtime behind [`use_moments_session`](crate::use_moments_session):
+//! the session machine, and every browser resource it asked for.
+//!
+//! Data flows one way: a browser event becomes an [`Input`]; the machine answers with
+//! effects; the driver carries them out (fetch, timer, frame) and publishes the state.
+//! Everything is owned by one `Driver`; its listeners and timers hold only a `Weak`
+//! back to it, so dropping the driver on unmount is the whole cleanup.
+
+use crate::browser::{AnimationFrame, InFlight, Listener, Observer, Timer};
+use crate::fetcher::{FetchRequest, post_session};
+use crate::protocol::{Grant, MomentsError, parse_frame_message};
+use crate::session::{
+    Effect as SessionEffect, FetchId, FrameId, Input, Instant, Session, SessionState,
+};
+use crate::use_moments_session::{FrameSrc, MomentsEvent, MomentsHandle, UseMomentsSessionOptions};
+use leptos::html;
+use leptos::prelude::*;
+use moments_protocol::frame::FrameMessage;
+use moments_protocol::{DEFAULT_ENDPOINT, SessionRequest};
+use send_wrapper::SendWrapper;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlIFrameElement, MessageEvent, SecurityPolicyViolationEvent};
+
+/// Starts the driver once `root` is mounted, wires `reload`/`retry`, and tears it all
+/// down when the owning component is cleaned up.
+pub(crate) fn bind_to_browser(
+    root: NodeRef<html::Div>,
+    options: UseMomentsSessionOptions,
+    handle: MomentsHandle,
+) {
+    let slot: Rc<RefCell<Option<Rc<RefCell<Driver>>>>> = Rc::default();
+
+    let started = Rc::clone(&slot);
+    Effect::new(move |_| {
+        let Some(element) = root.get() else { return };
+        if started.borrow().is_some() {
+            return;
+        }
+        let driver = Driver::start(element.into(), options.clone(), handle);
+        *started.borrow_mut() = Some(driver);
+    });
+
+    for (trigger, input) in [(handle.reload, Input::Reload), (handle.retry, Input::Retry)] {
+        let slot = Rc::clone(&slot);
+        Effect::watch(
+            move || trigger.track(),
+            move |_: &(), _: Option<&()>, _: Option<()>| {
+                if let Some(driver) = slot.borrow().as_ref() {
+                    dispatch(&Rc::downgrade(driver), input.clone());
+                }
+            },
+            false,
+        );
+    }
+
+    let slot = SendWrapper::new(slot);
+    on_cleanup(move || {
+        let driver = slot.borrow_mut().take();
+        if let Some(driver) = driver {
+            let on_event = driver.borrow().on_event;
+            let events = driver.borrow_mut().teardown();
+            emit(on_event, events);
+        }
+    });
+}
+
+/// Feeds `input` to the driver behind `weak`, if it is still alive.
+fn dispatch(weak: &Weak<RefCell<Driver>>, input: Input) {
+    let Some(driver) = weak.upgrade() else { return };
+    let Ok(mut borrowed) = driver.try_borrow_mut() else {
+        // Re-entered from inside a handler (a synchronous DOM event): run it right after.
+        let weak = weak.clone();
+        wasm_bindgen_futures::spawn_local(async move { dispatch(&weak, input) });
+        return;
+    };
+    let events = borrowed.step(input);
+    let on_event = borrowed.on_event;
+    drop(borrowed);
+    emit(on_event, events);
+}
+
+/// Calls the host outside any borrow, so its callback may do anything.
+fn emit(on_event: Option<Callback<MomentsEvent>>, events: Vec<MomentsEvent>) {
+    if let Some(on_event) = on_event {
+        for event in events {
+            on_event.run(event);
+        }
+    }
+}
+
+fn now() -> Instant {
+    let ms = web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now());
+    Instant::from_millis(ms)
+}
+
+/// The per-instance runtime: the machine, and every browser resource it asked for.
+struct Driver {
+    session: Session,
+    handle: MomentsHandle,
+    on_event: Option<Callback<MomentsEvent>>,
+    options: UseMomentsSessionOptions,
+    published: SessionState,
+    root: HtmlElement,
+    frame_origin: Option<String>,
+    near: bool,
+    shown: bool,
+    pending_height: Option<f64>,
+    timer: Option<Timer>,
+    fetch: Option<(FetchId, InFlight)>,
+    animation_frame: Option<AnimationFrame>,
+    listeners: Vec<Listener>,
+    observers: Vec<Observer>,
+    me: Weak<RefCell<Driver>>,
+}
+
+impl Driver {
+    fn start(
+        root: HtmlElement,
+        options: UseMomentsSessionOptions,
+        handle: MomentsHandle,
+    ) -> Rc<RefCell<Self>> {
+        // 53 random bits for the jitter seed; the jitter only has to differ between tabs.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let lazy = options.session.lazy;
+        let driver = Rc::new_cyclic(|me| {
+            RefCell::new(Self {
+                session: Session::new(options.session.clone(), seed),
+                handle,
+                on_event: options.on_event,
+                options,
+                published: SessionState::Idle,
+                root,
+                frame_origin: None,
+                near: false,
+                shown: false,
+                pending_height: None,
+                timer: None,
+                fetch: None,
+                animation_frame: None,
+                listeners: Vec::new(),
+                observers: Vec::new(),
+                me: me.clone(),
+            })
+        });
+        let events = {
+            let mut d = driver.borrow_mut();
+            d.listen();
+            if lazy {
+                d.observe();
+            }
+            let effects = d.session.start(now());
+            d.apply_all(effects)
+        };
+        let on_event = driver.borrow().on_event;
+        emit(on_event, events);
+        driver
+    }
+
+    fn step(&mut self, input: Input) -> Vec<MomentsEvent> {
+        // The answer to the fetch in flight: it is no longer in flight.
+        if let Input::Fetched { fetch, .. } | Input::FetchFailed { fetch, .. } = &input
+            && self.fetch.as_ref().is_some_and(|(id, _)| id == fetch)
+        {
+            self.fetch = None;
+        }
+        let effects = self.session.handle(input, now());
+        self.apply_all(effects)
+    }
+
+    fn apply_all(&mut self, effects: Vec<SessionEffect>) -> Vec<MomentsEvent> {
+        for effect in effects {
+            self.apply(effect);
+        }
+        self.publish()
+    }
+
+    fn apply(&mut self, effect: SessionEffect) {
+        match effect {
+            SessionEffect::Fetch(id) => self.fetch(id),
+            SessionEffect::AbortFetch => self.fetch = None,
+            SessionEffect::Navigate { frame, url } => {
+                self.frame_origin = web_sys::Url::new(&url).ok().map(|u| u.origin());
+                self.handle.frame.try_set(Some(FrameSrc { id: frame, url }));
+            }
+            SessionEffect::DropFrame => {
+                self.frame_origin = None;
+                self.handle.frame.try_set(None);
+            }
+            SessionEffect::SetTimer { timer, after } => {
+                let me = self.me.clone();
+                self.timer = Timer::new(after, move || dispatch(&me, Input::TimerFired { timer }));
+            }
+            SessionEffect::ClearTimer => self.timer = None,
+        }
+    }
+
+    fn publish(&mut self) -> Vec<MomentsEvent> {
+        let state = self.session.state();
+        if *state == self.published {
+            return Vec::new();
+        }
+        self.published = state.clone();
+        self.handle.state.try_set(state.clone());
+        let mut events = vec![MomentsEvent::StateChanged(state.clone())];
+        if let SessionState::Error { error, .. } = state {
+            events.push(MomentsEvent::Error(error.clone()));
+        }
+        events
+    }
+
+    fn fetch(&mut self, id: FetchId) {
+        let timeout = self.options.fetch_timeout;
+        let me = self.me.clone();
+        let on_timeout = move || {
+            let input = Input::FetchFailed {
+                fetch: id,
+                error: MomentsError::Timeout(timeout),
+                retry_after: None,
+            };
+            dispatch(&me, input);
+        };
+        let Some(in_flight) = InFlight::new(timeout, on_timeout) else {
+            // No AbortController: report it like any network failure, outside this borrow.
+            let me = self.me.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let error = MomentsError::Network("this browser cannot abort requests".into());
+                dispatch(
+                    &me,
+                    Input::FetchFailed {
+                        fetch: id,
+                        error,
+                        retry_after: None,
+                    },
+                );
+            });
+            return;
+        };
+        let request = FetchRequest {
+            body: SessionRequest {
+                embedding: self.options.embedding.get_untracked(),
+            },
+            signal: in_flight.signal(),
+        };
+        let future = match &self.options.fetcher {
+            Some(fetcher) => fetcher.call(request),
+            None => {
+                let endpoint = self
+                    .options
+                    .endpoint
+                    .get_untracked()
+                    .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+                let headers = self
+                    .options
+                    .headers
+                    .map(|h| h.get_untracked())
+                    .unwrap_or_default();
+                Box::pin(post_session(endpoint, headers, request))
+            }
+        };
+        self.fetch = Some((id, in_flight));
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = future
+                .await
+                .and_then(|grant| Grant::try_from(grant).map_err(Into::into));
+            let input = match outcome {
+                Ok(grant) => Input::Fetched { fetch: id, grant },
+                Err(failure) => Input::FetchFailed {
+                    fetch: id,
+                    error: failure.error,
+                    retry_after: failure.retry_after,
+                },
+            };
+            dispatch(&me, input);
+        });
+    }
+
+    /// Installs the listeners: frame messages, frame loads, tab visibility, network,
+    /// and CSP violations.
+    fn listen(&mut self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let document = window.document();
+
+        let me = self.me.clone();
+        self.listeners
+            .extend(Listener::new(&window, "message", false, move |event| {
+                if let Ok(event) = event.dyn_into::<MessageEvent>() {
+                    on_message(&me, &event);
+                }
+            }));
+
+        // `load` does not bubble, but it can be captured on an ancestor: the hook needs
+        // no reference to the iframe element the view renders.
+        let me = self.me.clone();
+        self.listeners
+            .extend(Listener::new(&self.root, "load", true, move |event| {
+                let frame = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<HtmlIFrameElement>().ok())
+                    .filter(|iframe| !is_initial_blank(iframe))
+                    .and_then(|iframe| iframe.get_attribute("data-moments-frame"))
+                    .and_then(|id| id.parse().ok());
+                if let Some(id) = frame {
+                    dispatch(&me, Input::FrameLoaded { frame: FrameId(id) });
+                }
+            }));
+
+        let me = self.me.clone();
+        self.listeners
+            .extend(Listener::new(&window, "online", false, move |_| {
+                dispatch(&me, Input::Online);
+            }));
+
+        if let Some(document) = document {
+            let me = self.me.clone();
+            let doc = document.clone();
+            self.listeners.extend(Listener::new(
+                &document,
+                "visibilitychange",
+                false,
+                move |_| {
+                    if doc.visibility_state() == web_sys::VisibilityState::Visible {
+                        dispatch(&me, Input::PageVisible);
+                    }
+                },
+            ));
+
+            let me = self.me.clone();
+            self.listeners.extend(Listener::new(
+                &document,
+                "securitypolicyviolation",
+                false,
+                move |event| {
+                    if let Ok(event) = event.dyn_into::<SecurityPolicyViolationEvent>() {
+                        on_csp_violation(&me, &event);
+                    }
+                },
+            ));
+        }
+    }
+
+    /// Two observers: one with the prefetch margin (start fetching), one without
+    /// (navigate now). One observer cannot tell both: it only fires on crossing.
+    fn observe(&mut self) {
+        let margin = self.options.prefetch_margin.clone();
+        for (root_margin, is_shown) in [(margin.as_str(), false), ("0px", true)] {
+            let me = self.me.clone();
+            let observer = Observer::new(&self.root, root_margin, move |intersecting| {
+                let Some(driver) = me.upgrade() else { return };
+                let input = {
+                    let Ok(mut d) = driver.try_borrow_mut() else {
+                        return;
+                    };
+                    if is_shown {
+                        d.shown = intersecting;
+                    } else {
+                        d.near = intersecting;
+                    }
+                    Input::Visibility {
+                        near: d.near || d.shown,
+                        shown: d.shown,
+                    }
+                };
+                dispatch(&me, input);
+            });
+            self.observers.extend(observer);
+        }
+    }
+
+    /// Coalesces resize reports: the last one in an animation frame wins.
+    fn schedule_height(&mut self, height: f64) {
+        self.pending_height = Some(height);
+        if self.animation_frame.is_none() {
+            let me = self.me.clone();
+            self.animation_frame = AnimationFrame::new(move || {
+                let Some(driver) = me.upgrade() else { return };
+                let (on_event, events) = {
+                    let Ok(mut d) = driver.try_borrow_mut() else {
+                        return;
+                    };
+                    d.animation_frame = None;
+                    let events = d.flush_height();
+                    (d.on_event, events)
+                };
+                emit(on_event, events);
+            });
+        }
+    }
+
+    fn flush_height(&mut self) -> Vec<MomentsEvent> {
+        let Some(height) = self.pending_height.take() else {
+            return Vec::new();
+        };
+        if self.handle.height.get_untracked() == Some(height) {
+            return Vec::new();
+        }
+        self.handle.height.try_set(Some(height));
+        vec![MomentsEvent::Resized { height }]
+    }
+
+    /// The frame message in `event`, if it comes from the current frame's origin *and*
+    /// window and parses as one of ours.
+    fn accept(&self, event: &MessageEvent) -> Option<(FrameId, FrameMessage)> {
+        let origin = self.frame_origin.as_deref()?;
+        if event.origin() != origin {
+            return None;
+        }
+        let frame = self.session.frame()?;
+        let selector = format!("iframe[data-moments-frame=\"{}\"]", frame.0);
+        let iframe: HtmlIFrameElement =
+            self.root.query_selector(&selector).ok()??.dyn_into().ok()?;
+        let frame_window = iframe.content_window()?;
+        let source = event.source()?;
+        if !js_sys::Object::is(&source, frame_window.as_ref()) {
+            return None;
+        }
+        let json = js_sys::JSON::stringify(&event.data()).ok()?.as_string()?;
+        Some((frame, parse_frame_message(&json)?))
+    }
+
+    /// Undoes everything: the machine aborts its fetch and clears its timer, then every
+    /// listener, observer and animation frame goes.
+    fn teardown(&mut self) -> Vec<MomentsEvent> {
+        let events = self.step(Input::Unmount);
+        self.fetch = None;
+        self.timer = None;
+        self.animation_frame = None;
+        self.listeners.clear();
+        self.observers.clear();
+        events
+    }
+}
+
+fn on_message(me: &Weak<RefCell<Driver>>, event: &MessageEvent) {
+    let Some(driver) = me.upgrade() else { return };
+    let accepted = match driver.try_borrow() {
+        Ok(d) => d.accept(event),
+        Err(_) => None,
+    };
+    let Some((frame, message)) = accepted else {
+        return;
+    };
+    match message {
+        FrameMessage::Ready => dispatch(me, Input::FrameReady { frame }),
+        FrameMessage::SessionExpired => dispatch(me, Input::FrameSessionExpired { frame }),
+        FrameMessage::Error {
+            reason, message, ..
+        } => {
+            dispatch(
+                me,
+                Input::FrameRefused {
+                    frame,
+                    reason,
+                    message,
+                },
+            );
+        }
+        FrameMessage::Resize { height } => {
+            if let Ok(mut d) = driver.try_borrow_mut() {
+                d.schedule_height(height);
+            }
+        }
+        FrameMessage::Event { name, data } => {
+            let on_event = driver.borrow().on_event;
+            emit(on_event, vec![MomentsEvent::Frame { name, data }]);
+        }
+    }
+}
+
+fn on_csp_violation(me: &Weak<RefCell<Driver>>, event: &SecurityPolicyViolationEvent) {
+    let directive = event.effective_directive();
+    if !matches!(
+        directive.as_str(),
+        "frame-src" | "child-src" | "default-src"
+    ) {
+        return;
+    }
+    let blocked_uri = event.blocked_uri();
+    let ours = me
+        .upgrade()
+        .and_then(|d| d.try_borrow().ok().and_then(|d| d.frame_origin.clone()))
+        .is_some_and(|origin| blocked_uri.starts_with(&origin));
+    if ours {
+        dispatch(
+            me,
+            Input::CspBlocked {
+                directive,
+                blocked_uri,
+            },
+        );
+    }
+}
+
+/// The `about:blank` document an iframe holds before its real navigation. Readable only
+/// while same-origin, which a cross-origin frame that has loaded never is.
+fn is_initial_blank(iframe: &HtmlIFrameElement) -> bool {
+    iframe
+        .content_window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"location".into()).ok())
+        .and_then(|location| js_sys::Reflect::get(&location, &"href".into()).ok())
+        .and_then(|href| href.as_string())
+        .is_some_and(|href| href == "about:blank")
+}

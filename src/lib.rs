@@ -1,0 +1,59 @@
+//! # moments-embed
+//!
+//! Embed Infobip **Embeddable Moments** (the Campaign wizard iFrame, where your users
+//! activate use-case templates and manage them with their analytics) in a Leptos 0.8 app.
+//!
+//! ```text
+//! <MomentsEmbed/> --POST /api/moments/session--> your backend (moments-par)
+//!                                                --POST /embeddable/1/auth/par--> Infobip
+//!                 <--{request_uri, expires_in, iframe_url}--
+//! <iframe src="https://embeddings.infobip.com/authorize?request_uri=…">
+//! ```
+//!
+//! The component asks *your* backend for a short-lived, single-use `request_uri` (an
+//! OAuth Pushed Authorization Request, RFC 9126), mounts and sizes the frame, refreshes
+//! the session when it expires, retries what may pass, and tells you what happens through
+//! a typed [`SessionState`] and [`MomentsEvent`]s. Your Infobip API key stays on your
+//! server: see the `moments-par` crate.
+//!
+//! ## Usage
+//! ```
+//! use leptos::prelude::*;
+//! use moments_embed::MomentsEmbed;
+//!
+//! #[component]
+//! fn Campaigns() -> impl IntoView {
+//!     view! { <MomentsEmbed/> }
+//! }
+//! ```
+//!
+//! ## Layers
+//! - [`session`]: the lifecycle as a pure state machine (native tests, property tests).
+//! - [`protocol`]: strict parsing of what comes in, and the typed errors.
+//! - [`use_moments_session`]: the machine bound to the browser, with full cleanup.
+//! - [`MomentsEmbed`]: the view.
+//!
+//! ## Features
+//! `csr`, `hydrate` and `ssr` are forwarded to leptos; enable the one your app uses.
+//! Under `ssr` the component renders a placeholder and does nothing else.
+
+mod browser;
+#[cfg(not(feature = "ssr"))]
+mod driver;
+mod fetcher;
+mod moments_embed;
+pub mod protocol;
+pub mod session;
+mod use_moments_session;
+
+pub use browser::{LiveResources, live_resources};
+pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher};
+pub use moments_embed::{ErrorView, Height, MomentsEmbed, MomentsEmbedProps, STYLESHEET};
+pub use moments_protocol::frame::AuthorizeFailure;
+pub use moments_protocol::{ErrorCode, SessionGrant, SessionRequest};
+pub use protocol::MomentsError;
+pub use session::{FrameId, SessionConfig, SessionState};
+pub use use_moments_session::{
+    FrameSrc, MomentsEvent, MomentsHandle, MomentsSession, UseMomentsSessionOptions,
+    use_moments_session, use_moments_session_with_options,
+};

@@ -1,0 +1,310 @@
+//! `<MomentsEmbed/>`: the view over [`use_moments_session`]. It only reads state.
+
+use crate::fetcher::Fetcher;
+use crate::protocol::MomentsError;
+use crate::session::{SessionConfig, SessionState};
+use crate::use_moments_session::{
+    MomentsEvent, MomentsHandle, UseMomentsSessionOptions, use_moments_session_with_options,
+};
+use leptos::html;
+use leptos::prelude::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The stylesheet, injected once per document unless `inject_css=false`.
+pub const STYLESHEET: &str = include_str!("../style/moments-embed.css");
+
+/// How tall the frame is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Height {
+    /// Follows the height the frame reports (`moments:resize`), clamped to
+    /// `min..=max` CSS pixels; `min` until the first report. A silent frame stays at `min`.
+    Auto {
+        /// Smallest height, also the height before the first report.
+        min: f64,
+        /// Largest height; `f64::INFINITY` for none.
+        max: f64,
+    },
+    /// Fills the container: give the component's parent a height.
+    Fill,
+    /// Always this many CSS pixels.
+    Fixed(f64),
+}
+
+impl Default for Height {
+    fn default() -> Self {
+        Self::Auto {
+            min: 480.0,
+            max: f64::INFINITY,
+        }
+    }
+}
+
+impl Height {
+    /// The CSS modifier, as in `moments-embed--height-auto`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Auto { .. } => "auto",
+            Self::Fill => "fill",
+            Self::Fixed(_) => "fixed",
+        }
+    }
+
+    /// The frame's CSS height, given the last height the frame reported.
+    pub fn css(&self, reported: Option<f64>) -> String {
+        match *self {
+            Self::Auto { min, max } => {
+                let height = reported.unwrap_or(min).clamp(min, max.max(min));
+                format!("{height}px")
+            }
+            Self::Fill => "100%".to_owned(),
+            Self::Fixed(px) => format!("{px}px"),
+        }
+    }
+}
+
+/// Renders a custom error view: the error, and a callback that retries.
+#[derive(Clone)]
+pub struct ErrorView(Arc<dyn Fn(MomentsError, Callback<()>) -> AnyView + Send + Sync>);
+
+impl ErrorView {
+    /// Wraps `render`.
+    pub fn new<V: IntoView + 'static>(
+        render: impl Fn(MomentsError, Callback<()>) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(move |error, retry| {
+            render(error, retry).into_any()
+        }))
+    }
+}
+
+/// Embeds Infobip Embeddable Moments (the Campaign wizard) for the signed-in user.
+///
+/// It asks your backend (`endpoint`, served by `moments-par` or your own handler) for a
+/// single-use `request_uri`, shows the frame, sizes it, refreshes the session when it
+/// expires, and shows errors with a Retry button.
+///
+/// ## Usage
+/// ```
+/// use leptos::prelude::*;
+/// use moments_embed::{Height, MomentsEmbed, MomentsEvent};
+///
+/// #[component]
+/// fn Campaigns() -> impl IntoView {
+///     view! {
+///         <MomentsEmbed
+///             endpoint="/api/moments/session"
+///             height=Height::Auto { min: 480.0, max: 2000.0 }
+///             on_event=move |event: MomentsEvent| leptos::logging::log!("{event:?}")
+///         />
+///     }
+/// }
+/// ```
+///
+/// ## Markup
+/// The root `div` has class `moments-embed`, a modifier per state
+/// (`moments-embed--ready`), `data-state="<state>"` and `aria-busy` while loading. The
+/// frame is `iframe.moments-embed__frame`, the Retry button `.moments-embed__retry`.
+/// Theme it with the CSS custom properties in `style/moments-embed.css`.
+///
+/// ## Server-Side Rendering
+/// Under `ssr` it renders the root and its loading placeholder; everything else happens
+/// on the client after hydration.
+#[component]
+pub fn MomentsEmbed(
+    /// Extra classes on the root element.
+    #[prop(optional, into)]
+    class: MaybeProp<String>,
+    /// Where to `POST` for a session. Default `/api/moments/session`.
+    #[prop(optional, into)]
+    endpoint: MaybeProp<String>,
+    /// Which embedding to open, by its allowlist name on your server. Default: the server's.
+    #[prop(optional, into)]
+    embedding: MaybeProp<String>,
+    /// Extra request headers, e.g. `vec![("X-CSRF-Token".into(), token)]`.
+    #[prop(optional, into)]
+    headers: Option<Signal<Vec<(String, String)>>>,
+    /// Replaces the default `POST` (for hosts with their own API client).
+    #[prop(optional)]
+    fetcher: Option<Fetcher>,
+    /// How tall the frame is. Default: auto, from 480 px.
+    #[prop(optional)]
+    height: Height,
+    /// Wait until the frame nears the viewport before fetching. Default `true`.
+    #[prop(default = true)]
+    lazy: bool,
+    /// The frame's accessible name.
+    #[prop(optional, into)]
+    title: MaybeProp<String>,
+    /// The frame's `sandbox` attribute. Default: scripts, same-origin, forms, popups,
+    /// downloads; never top navigation, so the frame cannot navigate your page away.
+    #[prop(optional, into)]
+    sandbox: MaybeProp<String>,
+    /// Timeouts, retries and margins of the lifecycle.
+    #[prop(optional)]
+    session_config: Option<SessionConfig>,
+    /// How long one request for a session may take. Default 15 s.
+    #[prop(optional)]
+    fetch_timeout: Option<Duration>,
+    /// A handle to read state and call `reload()` from the host.
+    #[prop(optional)]
+    handle: Option<MomentsHandle>,
+    /// Called for every state change, resize, frame event and error.
+    #[prop(optional, into)]
+    on_event: Option<Callback<MomentsEvent>>,
+    /// Replaces the default loading indicator.
+    #[prop(optional, into)]
+    loading: Option<ViewFn>,
+    /// Replaces the default error view.
+    #[prop(optional)]
+    error_view: Option<ErrorView>,
+    /// Inject the bundled stylesheet once per document. Set `false` when you ship
+    /// `style/moments-embed.css` yourself (e.g. under a strict `style-src` CSP).
+    #[prop(default = true)]
+    inject_css: bool,
+) -> impl IntoView {
+    if inject_css {
+        inject_stylesheet();
+    }
+    let root = NodeRef::<html::Div>::new();
+    let mut options = UseMomentsSessionOptions::default()
+        .endpoint(endpoint)
+        .embedding(embedding)
+        .session_config(SessionConfig {
+            lazy,
+            ..session_config.unwrap_or_default()
+        });
+    if let Some(headers) = headers {
+        options = options.headers(headers);
+    }
+    if let Some(fetcher) = fetcher {
+        options = options.fetcher(fetcher);
+    }
+    if let Some(timeout) = fetch_timeout {
+        options = options.fetch_timeout(timeout);
+    }
+    if let Some(handle) = handle {
+        options = options.handle(handle);
+    }
+    if let Some(on_event) = on_event {
+        options = options.on_event(on_event);
+    }
+    let session = use_moments_session_with_options(root, options);
+    let state = session.state;
+
+    let classes = move || {
+        let state = state.with(SessionState::as_str);
+        let extra = class.get().unwrap_or_default();
+        format!(
+            "moments-embed moments-embed--{state} moments-embed--height-{} {extra}",
+            height.as_str()
+        )
+    };
+    let frame_height = move || height.css(session.height.get());
+    let title = move || {
+        title
+            .get()
+            .unwrap_or_else(|| "Infobip Moments campaigns".to_owned())
+    };
+    let sandbox = move || {
+        sandbox.get().unwrap_or_else(|| {
+            "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads".to_owned()
+        })
+    };
+    let retry = Callback::new(move |()| session.handle.retry());
+
+    view! {
+        <div
+            node_ref=root
+            class=classes
+            data-state=move || state.with(SessionState::as_str)
+            aria-busy=move || state.with(SessionState::is_loading).to_string()
+        >
+            <p class="moments-embed__status" role="status" aria-live="polite">
+                {move || status_text(&state.get())}
+            </p>
+            <For each=move || session.frame.get() key=|frame| frame.id let:frame>
+                <iframe
+                    class="moments-embed__frame"
+                    data-moments-frame=frame.id.0.to_string()
+                    src=frame.url
+                    title=title
+                    sandbox=sandbox
+                    style:height=frame_height
+                ></iframe>
+            </For>
+            <Show when=move || state.with(SessionState::is_loading)>
+                <div class="moments-embed__loading">
+                    {match loading.clone() {
+                        Some(custom) => custom.run(),
+                        None => view! {
+                            <span class="moments-embed__spinner" aria-hidden="true"></span>
+                        }.into_any(),
+                    }}
+                </div>
+            </Show>
+            {move || match state.get() {
+                SessionState::Error { error, retry_in, .. } => Some(match &error_view {
+                    Some(ErrorView(render)) => render(error, retry),
+                    None => default_error_view(&error, retry_in, retry).into_any(),
+                }),
+                _ => None,
+            }}
+        </div>
+    }
+}
+
+fn status_text(state: &SessionState) -> &'static str {
+    match state {
+        SessionState::Fetching { .. } | SessionState::Mounting => "Loading campaigns…",
+        SessionState::Refreshing { .. } => "Reconnecting…",
+        SessionState::Ready => "Campaigns loaded.",
+        SessionState::Idle | SessionState::Error { .. } => "",
+    }
+}
+
+fn default_error_view(
+    error: &MomentsError,
+    retry_in: Option<Duration>,
+    retry: Callback<()>,
+) -> impl IntoView + use<> {
+    let message = error.to_string();
+    let kind = error.kind();
+    let next = retry_in.map(|wait| {
+        let secs = wait.as_secs_f64().ceil();
+        format!("Trying again in {secs} s.")
+    });
+    view! {
+        <div class="moments-embed__error" role="alert" data-error=kind>
+            <p class="moments-embed__message">{message}</p>
+            {next.map(|text| view! { <p class="moments-embed__next">{text}</p> })}
+            <button class="moments-embed__retry" type="button" on:click=move |_| retry.run(())>
+                "Retry"
+            </button>
+        </div>
+    }
+}
+
+/// Adds the stylesheet to `<head>` once per document.
+fn inject_stylesheet() {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if document
+            .query_selector("style[data-moments-embed]")
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return;
+        }
+        let (Some(head), Ok(style)) = (document.head(), document.create_element("style")) else {
+            return;
+        };
+        let _ = style.set_attribute("data-moments-embed", "");
+        style.set_text_content(Some(STYLESHEET));
+        let _ = head.append_child(&style);
+    }
+}
