@@ -109,12 +109,27 @@ impl Sandbox {
         }
     }
 
-    /// Every route the sandbox serves, Infobip's and its own `/__sandbox` API.
+    /// Every route the sandbox serves: Infobip's ([`infobip_router`](Self::infobip_router))
+    /// and its own `/__sandbox` API ([`admin_router`](Self::admin_router)).
     pub fn router(&self) -> Router {
+        self.infobip_router().merge(self.admin_router())
+    }
+
+    /// What Infobip serves: the PAR API, `/authorize`, and the wizard in the frame.
+    pub fn infobip_router(&self) -> Router {
         Router::new()
             .route("/embeddable/1/auth/par", post(par::par))
             .route("/authorize", get(authorize::authorize))
             .route("/wizard/{session}", get(wizard::home))
+            .with_state(self.state.clone())
+    }
+
+    /// The sandbox's own control API under `/__sandbox` (stats; faults and settings).
+    ///
+    /// `moments-par --sandbox` also serves it on the companion's origin, so the demo's
+    /// fault panel can reach it without CORS.
+    pub fn admin_router(&self) -> Router {
+        Router::new()
             .route("/__sandbox/stats", get(stats))
             .with_state(self.state.clone())
     }

@@ -216,6 +216,11 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
     };
     let config = cli.config(upstream)?;
     let mut app: Router = crate::router(config)?;
+    // The demo's fault panel drives the sandbox from the companion's origin.
+    #[cfg(feature = "sandbox")]
+    if let Some(running) = &sandbox {
+        app = app.merge(running.sandbox().admin_router());
+    }
     if let Some(dir) = &cli.static_dir {
         let index = dir.join("index.html");
         if !index.is_file() {
