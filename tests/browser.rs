@@ -1,4 +1,8 @@
 //! Browser tests: `<MomentsEmbed/>` mounted in headless Chromium (`wasm-pack test`).
+//!
+//! The backend is scripted (see `support`); frames are same-origin pages of the test
+//! runner, so a test can make a frame post real messages, and the component's origin and
+//! source checks see what a browser really reports.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -6,11 +10,36 @@
 mod support;
 
 use leptos::prelude::*;
-use moments_embed::{MomentsEmbed, live_resources};
-use support::{Backend, error_body, mount, wait_for};
+use moments_embed::{
+    ErrorView, FetchRequest, Fetcher, Height, MomentsEmbed, MomentsError, MomentsEvent,
+    MomentsHandle, SessionConfig, SessionGrant, live_resources,
+};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::{
+    Backend, error_body, forge_message, frame_element, frame_height, frame_window, gap_ms, mount,
+    origin, post_message_from, wait_for,
+};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// Fast retries, so the tests do not wait for production backoff.
+fn quick(max_attempts: u32) -> SessionConfig {
+    SessionConfig {
+        lazy: false,
+        max_attempts,
+        backoff_base: Duration::from_millis(40),
+        backoff_cap: Duration::from_millis(80),
+        ..SessionConfig::default()
+    }
+}
+
+fn click(element: web_sys::Element) {
+    element.unchecked_into::<web_sys::HtmlElement>().click();
+}
 
 #[wasm_bindgen_test]
 async fn loading_then_iframe_with_the_escaped_request_uri_then_ready() {
@@ -33,22 +62,45 @@ async fn loading_then_iframe_with_the_escaped_request_uri_then_ready() {
         root.class_list().contains("moments-embed--fetching"),
         "state modifier class"
     );
+    assert!(
+        page.find(".moments-embed__loading").is_some(),
+        "a loading indicator"
+    );
+    let status = page
+        .find("[role=status]")
+        .expect("a live region announces loading");
+    assert_eq!(status.get_attribute("aria-live").as_deref(), Some("polite"));
     assert_eq!(page.count("iframe"), 0, "no frame before the grant arrives");
 
     wait_for("the frame", 2_000, || {
         page.count("iframe.moments-embed__frame") == 1
     })
     .await;
-    let src = page.find("iframe").unwrap().get_attribute("src").unwrap();
+    let frame = frame_element(&page);
+    let src = frame.get_attribute("src").unwrap();
     assert!(
         src.ends_with("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aa%26b%20c"),
         "request_uri is query-escaped: {src}"
+    );
+    assert_eq!(
+        frame.get_attribute("title").as_deref(),
+        Some("Infobip Moments campaigns"),
+        "the frame has an accessible name"
+    );
+    let sandbox = frame.get_attribute("sandbox").unwrap();
+    assert!(
+        sandbox.contains("allow-scripts") && !sandbox.contains("allow-top-navigation"),
+        "{sandbox}"
     );
     wait_for("ready after the frame loads", 5_000, || {
         page.state() == "ready"
     })
     .await;
     assert_eq!(root.get_attribute("aria-busy").as_deref(), Some("false"));
+    assert!(
+        page.find(".moments-embed__loading").is_none(),
+        "no spinner once ready"
+    );
 
     let requests = backend.requests();
     assert_eq!(requests.len(), 1, "exactly one fetch: {requests:?}");
@@ -92,6 +144,7 @@ async fn a_fatal_server_error_shows_its_message_and_a_retry_button_that_works() 
         "a fatal error does not retry by itself"
     );
     assert_eq!(alert.get_attribute("data-error").as_deref(), Some("http"));
+    support::sleep(300).await;
     assert_eq!(backend.requests().len(), 1, "no retry storm");
     assert!(
         backend.requests()[0]["url"]
@@ -100,9 +153,13 @@ async fn a_fatal_server_error_shows_its_message_and_a_retry_button_that_works() 
             .ends_with("/custom/session")
     );
 
-    let retry: web_sys::HtmlElement =
-        wasm_bindgen::JsCast::unchecked_into(page.find("button.moments-embed__retry").unwrap());
-    retry.click();
+    let retry = page.find("button.moments-embed__retry").unwrap();
+    assert_eq!(
+        retry.get_attribute("type").as_deref(),
+        Some("button"),
+        "a real, focusable button"
+    );
+    click(retry);
     wait_for("the frame after Retry", 3_000, || page.count("iframe") == 1).await;
     assert_eq!(backend.requests().len(), 2);
     page.unmount().await;
@@ -111,4 +168,681 @@ async fn a_fatal_server_error_shows_its_message_and_a_retry_button_that_works() 
         Default::default(),
         "unmount leaves nothing behind"
     );
+}
+
+#[wasm_bindgen_test]
+async fn retries_back_off_and_honour_retry_after() {
+    let backend = Backend::install();
+    backend.respond_with_headers(
+        503,
+        error_body("upstream_rate_limited", "Infobip is busy right now.", true),
+        json!({ "retry-after": "1" }),
+    );
+    backend.respond(
+        503,
+        error_body(
+            "upstream_unavailable",
+            "Infobip could not be reached.",
+            true,
+        ),
+    );
+    backend.grant("u-after-retries", 60);
+    let page = mount(|| view! { <MomentsEmbed session_config=quick(5)/> });
+
+    wait_for("a scheduled retry", 2_000, || {
+        page.find(".moments-embed__next").is_some()
+    })
+    .await;
+    let next = page
+        .find(".moments-embed__next")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert_eq!(next, "Trying again in 1 s.", "Retry-After is announced");
+    wait_for("ready after two failures", 5_000, || {
+        page.state() == "ready"
+    })
+    .await;
+
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    let honoured = gap_ms(&requests, 0, 1);
+    assert!(
+        honoured >= 990.0,
+        "Retry-After: 1 was honoured ({honoured} ms)"
+    );
+    let backed_off = gap_ms(&requests, 1, 2);
+    assert!(
+        backed_off < 900.0,
+        "the second backoff is the short jittered one ({backed_off} ms)"
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn retries_stop_after_the_last_attempt() {
+    let backend = Backend::install();
+    for _ in 0..5 {
+        backend.respond(
+            503,
+            error_body(
+                "upstream_unavailable",
+                "Infobip could not be reached.",
+                true,
+            ),
+        );
+    }
+    let page = mount(|| view! { <MomentsEmbed session_config=quick(3)/> });
+    wait_for("the final error", 3_000, || {
+        page.state() == "error" && page.find(".moments-embed__next").is_none()
+    })
+    .await;
+    support::sleep(400).await;
+    assert_eq!(
+        backend.requests().len(),
+        3,
+        "max_attempts bounds the retries"
+    );
+    assert_eq!(
+        page.find(".moments-embed__message")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Infobip could not be reached."
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn coming_back_online_or_visible_retries_at_once() {
+    let backend = Backend::install();
+    backend.fail_network();
+    backend.fail_network();
+    backend.grant("u-online", 60);
+    let slow = SessionConfig {
+        backoff_base: Duration::from_secs(60),
+        backoff_cap: Duration::from_secs(60),
+        ..quick(5)
+    };
+    let page = mount(move || view! { <MomentsEmbed session_config=slow/> });
+    wait_for("a network error", 2_000, || page.state() == "error").await;
+    assert_eq!(
+        page.find(".moments-embed__error")
+            .unwrap()
+            .get_attribute("data-error")
+            .as_deref(),
+        Some("network")
+    );
+    let window = leptos::prelude::window();
+    window
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    wait_for("a second attempt at once", 1_000, || {
+        backend.requests().len() == 2
+    })
+    .await;
+    wait_for("the second network error", 1_000, || {
+        page.state() == "error"
+    })
+    .await;
+    let document = support::document();
+    document
+        .dispatch_event(&web_sys::Event::new("visibilitychange").unwrap())
+        .unwrap();
+    wait_for("ready after the tab is visible again", 3_000, || {
+        page.state() == "ready"
+    })
+    .await;
+    assert_eq!(backend.requests().len(), 3);
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn lazy_frames_wait_for_the_viewport() {
+    let backend = Backend::install();
+    backend.grant("u-lazy", 60);
+    let viewport = leptos::prelude::window()
+        .inner_height()
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let spacer = format!("height: {}px", viewport * 3.0);
+    let page = mount(move || {
+        view! {
+            <div style=spacer></div>
+            <MomentsEmbed/>
+        }
+    });
+    support::sleep(400).await;
+    assert_eq!(
+        backend.requests().len(),
+        0,
+        "nothing is fetched far from the viewport"
+    );
+    assert_eq!(page.state(), "idle");
+    page.find(".moments-embed").unwrap().scroll_into_view();
+    wait_for("ready once scrolled into view", 5_000, || {
+        page.state() == "ready"
+    })
+    .await;
+    assert_eq!(backend.requests().len(), 1);
+    leptos::prelude::window().scroll_to_with_x_and_y(0.0, 0.0);
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_prefetched_uri_is_replaced_by_exactly_one_fresh_fetch() {
+    let backend = Backend::install();
+    backend.grant("urn:ietf:params:oauth:request_uri:prefetched", 2);
+    backend.grant("urn:ietf:params:oauth:request_uri:fresh", 60);
+    let viewport = leptos::prelude::window()
+        .inner_height()
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    // Just below the fold: inside the 300 px prefetch margin, not yet shown.
+    let spacer = format!("height: {}px", viewport + 100.0);
+    let page = mount(move || {
+        view! {
+            <div style=spacer></div>
+            <MomentsEmbed/>
+        }
+    });
+    wait_for("the prefetch", 2_000, || backend.requests().len() == 1).await;
+    support::sleep(200).await;
+    assert_eq!(
+        page.count("iframe"),
+        0,
+        "prefetched, but not shown: no frame yet"
+    );
+    assert_eq!(page.state(), "idle");
+
+    // 2 s lifetime, 1 s margin: after 1.5 s the held URI must not be presented.
+    support::sleep(1_500).await;
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "dropping it alone fetches nothing"
+    );
+    page.find(".moments-embed").unwrap().scroll_into_view();
+    wait_for("the frame", 3_000, || page.count("iframe") == 1).await;
+    let src = frame_element(&page).get_attribute("src").unwrap();
+    assert!(
+        src.ends_with("request_uri%3Afresh"),
+        "the fresh URI, never the expired one: {src}"
+    );
+    support::sleep(300).await;
+    assert_eq!(backend.requests().len(), 2, "exactly one fresh fetch");
+    leptos::prelude::window().scroll_to_with_x_and_y(0.0, 0.0);
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn only_messages_from_the_frames_origin_and_window_are_believed() {
+    let backend = Backend::install();
+    backend.grant("u-messages", 60);
+    let page = mount(|| {
+        view! {
+            <MomentsEmbed lazy=false height=Height::Auto { min: 100.0, max: 2000.0 }/>
+            <iframe class="stranger" src="/another-frame"></iframe>
+        }
+    });
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    assert_eq!(frame_height(&page), "100px", "min height before any report");
+    let resize = |height: u32| json!({ "type": "moments:resize", "height": height });
+
+    // The host page itself (same origin, wrong window).
+    let host = leptos::prelude::window();
+    host.post_message(&serde_wasm_value(&resize(701)), "*")
+        .unwrap();
+    // Another same-origin frame on the page (right origin, wrong window).
+    let stranger: web_sys::HtmlIFrameElement =
+        page.find("iframe.stranger").unwrap().unchecked_into();
+    wait_for("the stranger frame", 3_000, || {
+        stranger
+            .content_window()
+            .is_some_and(|w| w.location().href().is_ok_and(|h| h.contains("another")))
+    })
+    .await;
+    post_message_from(&stranger.content_window().unwrap(), &resize(702));
+    // The right window claiming another origin.
+    forge_message(
+        &resize(703),
+        "https://evil.example",
+        Some(&frame_window(&page)),
+    );
+    // Our frame, but not one of our messages.
+    post_message_from(
+        &frame_window(&page),
+        &json!({ "type": "moments:resize", "height": -5 }),
+    );
+    post_message_from(&frame_window(&page), &json!({ "type": "webpackOk" }));
+    support::sleep(100).await;
+    support::animation_frame().await;
+    assert_eq!(
+        frame_height(&page),
+        "100px",
+        "no foreign message changed the height"
+    );
+
+    post_message_from(&frame_window(&page), &resize(640));
+    wait_for("the frame's own resize", 1_000, || {
+        frame_height(&page) == "640px"
+    })
+    .await;
+    post_message_from(&frame_window(&page), &resize(5_000));
+    wait_for("the max clamp", 1_000, || frame_height(&page) == "2000px").await;
+    page.unmount().await;
+}
+
+/// `postMessage` takes a JS value; our messages are JSON.
+fn serde_wasm_value(value: &Value) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_burst_of_resizes_writes_the_height_at_most_once_per_frame() {
+    let backend = Backend::install();
+    backend.grant("u-burst", 60);
+    let page = mount(
+        || view! { <MomentsEmbed lazy=false height=Height::Auto { min: 100.0, max: 5000.0 }/> },
+    );
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+
+    let writes = Arc::new(Mutex::new(0_u32));
+    let counted = Arc::clone(&writes);
+    let observer_callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+        move |records: js_sys::Array| *counted.lock().unwrap() += records.length(),
+    );
+    let observer =
+        web_sys::MutationObserver::new(observer_callback.as_ref().unchecked_ref()).unwrap();
+    let options = web_sys::MutationObserverInit::new();
+    options.set_attributes(true);
+    options.set_attribute_filter(&js_sys::Array::of1(&"style".into()));
+    observer
+        .observe_with_options(&frame_element(&page), &options)
+        .unwrap();
+
+    // 50 real messages from the frame: each is its own task, so without coalescing
+    // every one of them would reach the DOM.
+    let frame = frame_window(&page);
+    support::start_counting_frames();
+    for height in 1..=50 {
+        post_message_from(
+            &frame,
+            &json!({ "type": "moments:resize", "height": 300 + height }),
+        );
+    }
+    wait_for("the last report", 2_000, || frame_height(&page) == "350px").await;
+    support::animation_frame().await;
+    let frames = support::stop_counting_frames();
+    let writes = *writes.lock().unwrap();
+    assert!(writes >= 1, "the height was written");
+    assert!(
+        writes <= frames,
+        "{writes} style writes in {frames} animation frames: at most one per frame"
+    );
+    observer.disconnect();
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_session_that_ends_in_the_frame_gets_a_fresh_uri_and_a_new_frame_at_the_same_height() {
+    let backend = Backend::install();
+    backend.grant("u-first", 60);
+    backend.respond_after(100, 200, support::grant_body("u-second", 60));
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&events);
+    let on_event = move |event: MomentsEvent| {
+        if let MomentsEvent::StateChanged(state) = event {
+            log.lock().unwrap().push(state.as_str().to_owned());
+        }
+    };
+    let page = mount(move || view! { <MomentsEmbed lazy=false on_event=on_event/> });
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    let first = frame_element(&page);
+    post_message_from(
+        &frame_window(&page),
+        &json!({ "type": "moments:resize", "height": 640 }),
+    );
+    wait_for("the reported height", 1_000, || {
+        frame_height(&page) == "640px"
+    })
+    .await;
+
+    post_message_from(
+        &frame_window(&page),
+        &json!({ "type": "moments:session-expired" }),
+    );
+    wait_for("refreshing", 1_000, || page.state() == "refreshing").await;
+    assert!(
+        first.is_connected(),
+        "the old frame stays until its replacement is ready to go"
+    );
+    wait_for("the new frame", 3_000, || {
+        page.find("iframe")
+            .is_some_and(|f| f.get_attribute("src").unwrap().ends_with("u-second"))
+    })
+    .await;
+    assert!(
+        !first.is_connected(),
+        "a fresh <iframe> element, not a navigation of the old one"
+    );
+    assert_eq!(
+        frame_height(&page),
+        "640px",
+        "the last height is kept: no layout jump"
+    );
+    wait_for("ready again", 5_000, || page.state() == "ready").await;
+    assert_eq!(backend.requests().len(), 2);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "fetching",
+            "mounting",
+            "ready",
+            "refreshing",
+            "mounting",
+            "ready"
+        ],
+        "the host saw every state"
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_uri_is_replaced_but_an_unknown_one_is_fatal() {
+    let backend = Backend::install();
+    backend.grant("u-reused", 60);
+    backend.grant("u-replacement", 60);
+    backend.grant("u-unknown", 60);
+    let page = mount(|| view! { <MomentsEmbed session_config=quick(5)/> });
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    let refused = |reason: &str| json!({ "type": "moments:error", "code": "invalid_request_uri", "reason": reason, "message": "no" });
+    post_message_from(&frame_window(&page), &refused("reused"));
+    wait_for("the replacement frame", 3_000, || {
+        page.find("iframe")
+            .is_some_and(|f| f.get_attribute("src").unwrap().ends_with("u-replacement"))
+    })
+    .await;
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+
+    post_message_from(&frame_window(&page), &refused("unknown"));
+    wait_for("a fatal error", 2_000, || {
+        page.state() == "error" && page.find(".moments-embed__next").is_none()
+    })
+    .await;
+    assert_eq!(
+        page.find(".moments-embed__error")
+            .unwrap()
+            .get_attribute("data-error")
+            .as_deref(),
+        Some("authorize")
+    );
+    assert_eq!(backend.requests().len(), 2, "an unknown URI is not retried");
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_frame_that_does_not_load_in_time_is_an_error_not_a_hang() {
+    let backend = Backend::install();
+    backend.grant("u-slow-frame", 60);
+    let config = SessionConfig {
+        ready_timeout: Duration::from_millis(1),
+        ..quick(1)
+    };
+    let page = mount(move || view! { <MomentsEmbed session_config=config/> });
+    wait_for("the timeout error", 3_000, || page.state() == "error").await;
+    assert_eq!(
+        page.find(".moments-embed__error")
+            .unwrap()
+            .get_attribute("data-error")
+            .as_deref(),
+        Some("frame_timeout")
+    );
+    assert_eq!(
+        page.count("iframe"),
+        0,
+        "the frame that never came is removed"
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_aborts_the_fetch_in_flight_and_leaves_nothing_behind() {
+    let backend = Backend::install();
+    backend.respond_after(5_000, 200, support::grant_body("u-never", 60));
+    let page = mount(|| view! { <MomentsEmbed lazy=false/> });
+    wait_for("the request", 2_000, || backend.requests().len() == 1).await;
+    let during = live_resources();
+    assert_eq!(during.fetches, 1, "{during:?}");
+    assert!(during.listeners >= 5 && during.timers >= 1, "{during:?}");
+    page.unmount().await;
+    wait_for("the abort", 1_000, || {
+        backend.requests()[0]["aborted"] == true
+    })
+    .await;
+    assert_eq!(live_resources(), Default::default());
+
+    // And from every other state: observing (lazy), ready with a resize pending its
+    // animation frame, an error waiting on its retry timer, and a fatal error.
+    let slow_retry = SessionConfig {
+        backoff_base: Duration::from_secs(60),
+        backoff_cap: Duration::from_secs(60),
+        ..quick(5)
+    };
+    for case in ["observing", "resize pending", "retry timer", "fatal"] {
+        let backend = Backend::install();
+        match case {
+            "retry timer" => backend.respond(503, error_body("upstream_unavailable", "down", true)),
+            "fatal" => backend.respond(502, error_body("upstream_auth", "refused", false)),
+            _ => backend.grant("u-case", 60),
+        };
+        let config = SessionConfig {
+            lazy: case == "observing",
+            ..slow_retry.clone()
+        };
+        let page = mount(move || view! { <MomentsEmbed session_config=config/> });
+        match case {
+            "observing" => wait_for("observing", 2_000, || live_resources().observers == 2).await,
+            "resize pending" => {
+                wait_for("ready", 5_000, || page.state() == "ready").await;
+                let resize = json!({ "type": "moments:resize", "height": 500 });
+                forge_message(&resize, &origin(), Some(&frame_window(&page)));
+                assert_eq!(
+                    live_resources().animation_frames,
+                    1,
+                    "a height write is pending"
+                );
+            }
+            _ => wait_for("the error", 2_000, || page.state() == "error").await,
+        }
+        page.unmount().await;
+        assert_eq!(
+            live_resources(),
+            Default::default(),
+            "after unmounting in state: {case}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn two_instances_do_not_interfere() {
+    let backend = Backend::install();
+    backend.grant("u-left", 60);
+    backend.grant("u-right", 60);
+    backend.grant("u-left-2", 60);
+    let page = mount(|| {
+        view! {
+            <div class="left"><MomentsEmbed lazy=false embedding="left" height=Height::Auto { min: 100.0, max: 2000.0 }/></div>
+            <div class="right"><MomentsEmbed lazy=false embedding="right" height=Height::Auto { min: 100.0, max: 2000.0 }/></div>
+        }
+    });
+    wait_for("both ready", 5_000, || {
+        page.count(".moments-embed[data-state=ready]") == 2
+    })
+    .await;
+    let frame = |side: &str| -> web_sys::HtmlIFrameElement {
+        page.find(&format!(".{side} iframe"))
+            .unwrap()
+            .unchecked_into()
+    };
+    let bodies: Vec<String> = backend
+        .requests()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        bodies.contains(&r#"{"embedding":"left"}"#.to_owned()),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.contains(&r#"{"embedding":"right"}"#.to_owned()),
+        "{bodies:?}"
+    );
+
+    let left = frame("left");
+    post_message_from(
+        &left.content_window().unwrap(),
+        &json!({ "type": "moments:resize", "height": 900 }),
+    );
+    wait_for("left resized", 1_000, || {
+        support::height_of(&left) == "900px"
+    })
+    .await;
+    assert_eq!(support::height_of(&frame("right")), "100px");
+
+    post_message_from(
+        &left.content_window().unwrap(),
+        &json!({ "type": "moments:session-expired" }),
+    );
+    wait_for("left remounted", 3_000, || {
+        frame("left")
+            .get_attribute("src")
+            .unwrap()
+            .ends_with("u-left-2")
+    })
+    .await;
+    assert_eq!(
+        page.find(".right .moments-embed")
+            .unwrap()
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("ready")
+    );
+    assert!(
+        frame("right")
+            .get_attribute("src")
+            .unwrap()
+            .ends_with("u-right")
+    );
+    assert_eq!(backend.requests().len(), 3);
+    page.unmount().await;
+    assert_eq!(live_resources(), Default::default());
+}
+
+#[wasm_bindgen_test]
+async fn headers_reload_frame_events_and_a_custom_fetcher() {
+    let backend = Backend::install();
+    backend.grant("u-headers", 60);
+    backend.grant("u-reloaded", 60);
+    let handle = MomentsHandle::new();
+    let frames = Arc::new(Mutex::new(Vec::<(String, Value)>::new()));
+    let seen = Arc::clone(&frames);
+    let on_event = move |event: MomentsEvent| {
+        if let MomentsEvent::Frame { name, data } = event {
+            seen.lock().unwrap().push((name, data));
+        }
+    };
+    let headers = vec![("X-CSRF-Token".to_owned(), "t0k3n".to_owned())];
+    let page = mount(move || {
+        view! { <MomentsEmbed lazy=false headers=headers handle=handle on_event=on_event title="Campaigns"/> }
+    });
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    assert_eq!(backend.requests()[0]["headers"]["x-csrf-token"], "t0k3n");
+    assert_eq!(
+        frame_element(&page).get_attribute("title").as_deref(),
+        Some("Campaigns")
+    );
+    assert_eq!(
+        handle.state().get_untracked().as_str(),
+        "ready",
+        "the host reads the state"
+    );
+
+    post_message_from(
+        &frame_window(&page),
+        &json!({ "type": "moments:event", "name": "use_case.activated", "data": { "id": "uc-1" } }),
+    );
+    wait_for("the frame event", 1_000, || {
+        !frames.lock().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(
+        frames.lock().unwrap()[0],
+        ("use_case.activated".to_owned(), json!({ "id": "uc-1" }))
+    );
+
+    handle.reload();
+    wait_for("the reloaded frame", 3_000, || {
+        page.find("iframe")
+            .is_some_and(|f| f.get_attribute("src").unwrap().ends_with("u-reloaded"))
+    })
+    .await;
+    page.unmount().await;
+
+    // A host with its own transport: the backend is never called.
+    let backend = Backend::install();
+    let asked = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let record = Arc::clone(&asked);
+    let fetcher = Fetcher::new(move |request: FetchRequest| {
+        record.lock().unwrap().push(request.body.embedding);
+        Box::pin(async move {
+            let body = support::grant_body("u-custom", 60);
+            Ok(serde_json::from_value::<SessionGrant>(body).unwrap())
+        })
+    });
+    let page = mount(move || view! { <MomentsEmbed lazy=false fetcher=fetcher embedding="crm"/> });
+    wait_for("ready via the fetcher", 5_000, || page.state() == "ready").await;
+    assert_eq!(*asked.lock().unwrap(), [Some("crm".to_owned())]);
+    assert!(backend.requests().is_empty());
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn custom_loading_and_error_views_replace_the_defaults() {
+    let backend = Backend::install();
+    backend.respond_after(300, 502, error_body("upstream_auth", "refused", false));
+    let error_view = ErrorView::new(|error: MomentsError, retry: Callback<()>| {
+        view! {
+            <div class="mine">
+                <span>{format!("oops: {error}")}</span>
+                <button class="mine-retry" on:click=move |_| retry.run(())>"again"</button>
+            </div>
+        }
+    });
+    let page = mount(move || {
+        view! {
+            <MomentsEmbed lazy=false
+                loading=|| view! { <b class="my-spinner">"Loading…"</b> }
+                error_view=error_view/>
+        }
+    });
+    wait_for("the custom loading view", 1_000, || {
+        page.find(".my-spinner").is_some()
+    })
+    .await;
+    wait_for("the custom error view", 2_000, || {
+        page.find(".mine").is_some()
+    })
+    .await;
+    assert_eq!(
+        page.find(".mine span").unwrap().text_content().unwrap(),
+        "oops: refused"
+    );
+    assert!(
+        page.find(".moments-embed__retry").is_none(),
+        "the default view is replaced"
+    );
+    page.unmount().await;
 }

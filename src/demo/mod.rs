@@ -1,5 +1,7 @@
 //! The demo host app: a shell, the component, and a live view of what it reports.
 
+mod faults;
+
 use leptos::prelude::*;
 use moments_embed::{Height, MomentsEmbed, MomentsEvent, MomentsHandle, SessionState};
 
@@ -66,10 +68,8 @@ pub(crate) fn App() -> impl IntoView {
                         "Frame height: "
                         {move || moments.height().get().map_or("not reported".to_owned(), |h| format!("{h} px"))}
                     </p>
-                    <button type="button" class="panel__button" on:click=move |_| moments.reload()>
-                        "Reload session"
-                    </button>
                 </section>
+                <faults::FaultPanel moments=moments/>
                 <section class="panel">
                     <h2>"Event log"</h2>
                     <ol class="log" aria-live="off">

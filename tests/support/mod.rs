@@ -33,6 +33,7 @@ export function install_backend() {
       body: await request.clone().text(),
       headers: Object.fromEntries(request.headers.entries()),
       aborted: false,
+      at: performance.now(),
     };
     state.requests.push(record);
     const next = state.queue.length ? state.queue.shift()
@@ -55,6 +56,17 @@ export function install_backend() {
 }
 export function script_response(json) { window.__momentsBackend.queue.push(JSON.parse(json)); }
 export function recorded_requests() { return JSON.stringify(window.__momentsBackend.requests); }
+export function post_from(win, json) { win.eval("parent.postMessage(" + json + ", '*')"); }
+export function dispatch_message(json, origin, source) {
+  window.dispatchEvent(new MessageEvent("message", { data: JSON.parse(json), origin, source }));
+}
+export function frames_start() {
+  const counter = { frames: 0, running: true };
+  const tick = () => { if (counter.running) { counter.frames += 1; requestAnimationFrame(tick); } };
+  requestAnimationFrame(tick);
+  window.__momentsFrames = counter;
+}
+export function frames_stop() { window.__momentsFrames.running = false; return window.__momentsFrames.frames; }
 export function sleep_ms(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 export function next_frame() { return new Promise((resolve) => requestAnimationFrame(() => resolve())); }
 "#)]
@@ -63,6 +75,10 @@ extern "C" {
     fn script_response(json: &str);
     fn recorded_requests() -> String;
     fn sleep_ms(ms: u32) -> js_sys::Promise;
+    fn post_from(win: &web_sys::Window, json: &str);
+    fn frames_start();
+    fn frames_stop() -> u32;
+    fn dispatch_message(json: &str, origin: &str, source: Option<&web_sys::Window>);
     fn next_frame() -> js_sys::Promise;
 }
 
@@ -210,4 +226,62 @@ pub async fn wait_for(what: &str, limit_ms: u32, mut condition: impl FnMut() -> 
         sleep(10).await;
         waited += 10;
     }
+}
+
+/// Makes the window `from` (a same-origin frame) call `parent.postMessage(message, "*")`:
+/// a real message with the browser's own `origin` and `source`.
+pub fn post_message_from(from: &web_sys::Window, message: &Value) {
+    post_from(from, &message.to_string());
+}
+
+/// Dispatches a synthetic `message` event on this window with any `origin` and `source`,
+/// to test what a forged message could claim.
+pub fn forge_message(message: &Value, origin: &str, source: Option<&web_sys::Window>) {
+    dispatch_message(&message.to_string(), origin, source);
+}
+
+/// The content window of the component's current frame in `page`.
+pub fn frame_window<M: leptos::tachys::view::Mountable>(page: &Mounted<M>) -> web_sys::Window {
+    frame_element(page).content_window().unwrap()
+}
+
+/// The component's current frame element in `page`.
+pub fn frame_element<M: leptos::tachys::view::Mountable>(
+    page: &Mounted<M>,
+) -> web_sys::HtmlIFrameElement {
+    page.find("iframe.moments-embed__frame")
+        .unwrap()
+        .unchecked_into()
+}
+
+/// The frame's inline `height` style, e.g. `"640px"`.
+pub fn frame_height<M: leptos::tachys::view::Mountable>(page: &Mounted<M>) -> String {
+    height_of(&frame_element(page))
+}
+
+/// An element's inline `height` style. (Fully qualified: leptos' prelude has a `style`.)
+pub fn height_of(element: &web_sys::HtmlElement) -> String {
+    web_sys::HtmlElement::style(element)
+        .get_property_value("height")
+        .unwrap()
+}
+
+/// This page's origin, which is also the origin of the test frames.
+pub fn origin() -> String {
+    window().location().origin().unwrap()
+}
+
+/// The milliseconds between two recorded requests.
+pub fn gap_ms(requests: &[Value], earlier: usize, later: usize) -> f64 {
+    requests[later]["at"].as_f64().unwrap() - requests[earlier]["at"].as_f64().unwrap()
+}
+
+/// Counts animation frames from now until [`stop_counting_frames`].
+pub fn start_counting_frames() {
+    frames_start();
+}
+
+/// How many animation frames ran since [`start_counting_frames`].
+pub fn stop_counting_frames() -> u32 {
+    frames_stop()
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# What moments-embed costs in the browser, built exactly like the demo (profile
+# wasm-release, wasm-bindgen --target web, wasm-opt -Oz), raw / gzip -9 / brotli -q 11:
+#   1. the demo bundle (dist/ from `trunk build --release`);
+#   2. the component's marginal size: bench/size/embed.rs minus bench/size/bare.rs
+#      (the same Leptos page with a plain iframe). Target: <= 15 KB gzip.
+# A measurement, not a test: it prints figures and asserts nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export PATH="$ROOT/.tools/binaryen/node_modules/.bin:$PATH"
+scripts/setup >/dev/null
+command -v brotli >/dev/null || {
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q brotli >/dev/null
+}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+OUT="$TARGET_DIR/size-bench"
+rm -rf "$OUT" && mkdir -p "$OUT"
+
+sizes() { # file -> "raw gzip brotli"
+  printf '%s %s %s' "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)" "$(brotli -q 11 -c "$1" | wc -c)"
+}
+row() { # label raw gz br
+  printf '  %-34s %9s %9s %9s\n' "$1" "$2" "$3" "$4"
+}
+
+probe() { # example name -> prints "raw gzip brotli" of wasm+js
+  local name=$1
+  cargo build --quiet --locked --profile wasm-release --target wasm32-unknown-unknown \
+    -p moments-embed --features csr --example "$name"
+  wasm-bindgen --target web --no-typescript --out-dir "$OUT/$name" --out-name "$name" \
+    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/examples/$name.wasm"
+  wasm-opt -Oz --output "$OUT/$name/${name}_bg.opt.wasm" "$OUT/$name/${name}_bg.wasm"
+  read -r wr wg wb <<<"$(sizes "$OUT/$name/${name}_bg.opt.wasm")"
+  read -r jr jg jb <<<"$(sizes "$OUT/$name/$name.js")"
+  echo "$((wr + jr)) $((wg + jg)) $((wb + jb)) $wr $wg $wb $jr $jg $jb"
+}
+
+echo "== demo bundle (trunk build --release)"
+trunk build --release >/dev/null 2>&1
+row "file" "raw" "gzip" "brotli"
+for file in dist/*.wasm dist/*.js; do
+  read -r r g b <<<"$(sizes "$file")"
+  row "$(basename "$file" | sed -E 's/-[0-9a-f]{16}//')" "$r" "$g" "$b"
+done
+
+echo "== component marginal size (same build as the demo)"
+read -r br bg bb bwr bwg bwb bjr bjg bjb <<<"$(probe size-bare)"
+read -r er eg eb ewr ewg ewb ejr ejg ejb <<<"$(probe size-embed)"
+row "" "raw" "gzip" "brotli"
+row "bare Leptos + <iframe> (wasm)" "$bwr" "$bwg" "$bwb"
+row "bare Leptos + <iframe> (js)" "$bjr" "$bjg" "$bjb"
+row "with <MomentsEmbed/> (wasm)" "$ewr" "$ewg" "$ewb"
+row "with <MomentsEmbed/> (js)" "$ejr" "$ejg" "$ejb"
+row "marginal (wasm+js)" "$((er - br))" "$((eg - bg))" "$((eb - bb))"
+printf '  target: marginal gzip <= 15360 bytes (15 KB): %s\n' \
+  "$([[ $((eg - bg)) -le 15360 ]] && echo met || echo MISSED)"
