@@ -2,20 +2,24 @@
 //! the session machine, and every browser resource it asked for.
 //!
 //! Data flows one way: a browser event becomes an [`Input`]; the machine answers with
-//! effects; the driver carries them out (fetch, timer, frame) and publishes the state.
-//! Everything is owned by one `Driver`; its listeners and timers hold only a `Weak`
-//! back to it, so dropping the driver on unmount is the whole cleanup.
+//! effects; the driver carries them out (fetch, timer, frame element) and publishes the
+//! state. Everything is owned by one `Driver`; its listeners and timers hold only a
+//! `Weak` back to it, so dropping the driver on unmount is the whole cleanup.
+//!
+//! The driver owns the `<iframe>` too: it is a resource the machine's `Navigate` effect
+//! creates, not view state. Creating it here means every attribute (`src` last) is set
+//! before the element enters the document, each `request_uri` gets a fresh browsing
+//! context, and the height is written exactly once per animation frame.
 
 use crate::browser::{AnimationFrame, InFlight, Listener, Observer, Timer};
 use crate::fetcher::{FetchRequest, post_session};
-use crate::protocol::{Grant, MomentsError, parse_frame_message};
+use crate::protocol::{FrameSignal, Grant, MomentsError, parse_frame_message};
 use crate::session::{
     Effect as SessionEffect, FetchId, FrameId, Input, Instant, Session, SessionState,
 };
-use crate::use_moments_session::{FrameSrc, MomentsEvent, MomentsHandle, UseMomentsSessionOptions};
+use crate::use_moments_session::{Command, MomentsEvent, MomentsHandle, UseMomentsSessionOptions};
 use leptos::html;
 use leptos::prelude::*;
-use moments_protocol::frame::FrameMessage;
 use moments_protocol::{DEFAULT_ENDPOINT, SessionRequest};
 use send_wrapper::SendWrapper;
 use std::cell::RefCell;
@@ -23,14 +27,16 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlIFrameElement, MessageEvent, SecurityPolicyViolationEvent};
 
-/// Starts the driver once `root` is mounted, wires `reload`/`retry`, and tears it all
-/// down when the owning component is cleaned up.
+type Shared = Rc<RefCell<Driver>>;
+
+/// Starts the driver once `root` is mounted, and tears it all down when the owning
+/// component is cleaned up.
 pub(crate) fn bind_to_browser(
     root: NodeRef<html::Div>,
     options: UseMomentsSessionOptions,
     handle: MomentsHandle,
 ) {
-    let slot: Rc<RefCell<Option<Rc<RefCell<Driver>>>>> = Rc::default();
+    let slot: Rc<RefCell<Option<Shared>>> = Rc::default();
 
     let started = Rc::clone(&slot);
     Effect::new(move |_| {
@@ -39,21 +45,16 @@ pub(crate) fn bind_to_browser(
             return;
         }
         let driver = Driver::start(element.into(), options.clone(), handle);
+        let me = Rc::downgrade(&driver);
+        handle.control.set_value(Some(Rc::new(move |command| {
+            let input = match command {
+                Command::Reload => Input::Reload,
+                Command::Retry => Input::Retry,
+            };
+            dispatch(&me, input);
+        })));
         *started.borrow_mut() = Some(driver);
     });
-
-    for (trigger, input) in [(handle.reload, Input::Reload), (handle.retry, Input::Retry)] {
-        let slot = Rc::clone(&slot);
-        Effect::watch(
-            move || trigger.track(),
-            move |_: &(), _: Option<&()>, _: Option<()>| {
-                if let Some(driver) = slot.borrow().as_ref() {
-                    dispatch(&Rc::downgrade(driver), input.clone());
-                }
-            },
-            false,
-        );
-    }
 
     let slot = SendWrapper::new(slot);
     on_cleanup(move || {
@@ -105,6 +106,7 @@ struct Driver {
     options: UseMomentsSessionOptions,
     published: SessionState,
     root: HtmlElement,
+    frame: Option<HtmlIFrameElement>,
     frame_origin: Option<String>,
     near: bool,
     shown: bool,
@@ -122,7 +124,7 @@ impl Driver {
         root: HtmlElement,
         options: UseMomentsSessionOptions,
         handle: MomentsHandle,
-    ) -> Rc<RefCell<Self>> {
+    ) -> Shared {
         // 53 random bits for the jitter seed; the jitter only has to differ between tabs.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
@@ -135,6 +137,7 @@ impl Driver {
                 options,
                 published: SessionState::Idle,
                 root,
+                frame: None,
                 frame_origin: None,
                 near: false,
                 shown: false,
@@ -183,14 +186,8 @@ impl Driver {
         match effect {
             SessionEffect::Fetch(id) => self.fetch(id),
             SessionEffect::AbortFetch => self.fetch = None,
-            SessionEffect::Navigate { frame, url } => {
-                self.frame_origin = web_sys::Url::new(&url).ok().map(|u| u.origin());
-                self.handle.frame.try_set(Some(FrameSrc { id: frame, url }));
-            }
-            SessionEffect::DropFrame => {
-                self.frame_origin = None;
-                self.handle.frame.try_set(None);
-            }
+            SessionEffect::Navigate { frame, url } => self.show_frame(frame, &url),
+            SessionEffect::DropFrame => self.remove_frame(),
             SessionEffect::SetTimer { timer, after } => {
                 let me = self.me.clone();
                 self.timer = Timer::new(after, move || dispatch(&me, Input::TimerFired { timer }));
@@ -211,6 +208,39 @@ impl Driver {
             events.push(MomentsEvent::Error(error.clone()));
         }
         events
+    }
+
+    /// Replaces the frame with a fresh `<iframe>` at `url`: every attribute first, `src`
+    /// last, then into the document. It starts at the last reported height.
+    fn show_frame(&mut self, frame: FrameId, url: &str) {
+        self.remove_frame();
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(iframe) = document
+            .create_element("iframe")
+            .ok()
+            .and_then(|e| e.dyn_into::<HtmlIFrameElement>().ok())
+        else {
+            return;
+        };
+        let height = self.options.height.css(self.handle.height.get_untracked());
+        let _ = iframe.set_attribute("class", "moments-embed__frame");
+        let _ = iframe.set_attribute("data-moments-frame", &frame.0.to_string());
+        let _ = iframe.set_attribute("title", &self.options.frame_title);
+        let _ = iframe.set_attribute("sandbox", &self.options.frame_sandbox);
+        let _ = HtmlElement::style(&iframe).set_property("height", &height);
+        iframe.set_src(url);
+        self.frame_origin = web_sys::Url::new(url).ok().map(|u| u.origin());
+        let _ = self.root.append_child(&iframe);
+        self.frame = Some(iframe);
+    }
+
+    fn remove_frame(&mut self) {
+        if let Some(frame) = self.frame.take() {
+            frame.remove();
+        }
+        self.frame_origin = None;
     }
 
     fn fetch(&mut self, id: FetchId) {
@@ -246,28 +276,31 @@ impl Driver {
             },
             signal: in_flight.signal(),
         };
-        let future = match &self.options.fetcher {
-            Some(fetcher) => fetcher.call(request),
-            None => {
-                let endpoint = self
-                    .options
-                    .endpoint
-                    .get_untracked()
-                    .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-                let headers = self
-                    .options
-                    .headers
-                    .map(|h| h.get_untracked())
-                    .unwrap_or_default();
-                Box::pin(post_session(endpoint, headers, request))
-            }
-        };
+        let custom = self
+            .options
+            .fetcher
+            .as_ref()
+            .map(|f| f.call(request.clone()));
+        let endpoint = self
+            .options
+            .endpoint
+            .get_untracked()
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+        let headers = self
+            .options
+            .headers
+            .map(|h| h.get_untracked())
+            .unwrap_or_default();
         self.fetch = Some((id, in_flight));
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let outcome = future
-                .await
-                .and_then(|grant| Grant::try_from(grant).map_err(Into::into));
+            let outcome = match custom {
+                // A host's transport is held to the same validation as ours.
+                Some(future) => future
+                    .await
+                    .and_then(|grant| Grant::try_from(grant).map_err(Into::into)),
+                None => post_session(endpoint, headers, request).await,
+            };
             let input = match outcome {
                 Ok(grant) => Input::Fetched { fetch: id, grant },
                 Err(failure) => Input::FetchFailed {
@@ -286,7 +319,6 @@ impl Driver {
         let Some(window) = web_sys::window() else {
             return;
         };
-        let document = window.document();
 
         let me = self.me.clone();
         self.listeners
@@ -296,19 +328,19 @@ impl Driver {
                 }
             }));
 
-        // `load` does not bubble, but it can be captured on an ancestor: the hook needs
-        // no reference to the iframe element the view renders.
+        // `load` does not bubble, but it can be captured on an ancestor.
         let me = self.me.clone();
         self.listeners
             .extend(Listener::new(&self.root, "load", true, move |event| {
-                let frame = event
-                    .target()
-                    .and_then(|t| t.dyn_into::<HtmlIFrameElement>().ok())
-                    .filter(|iframe| !is_initial_blank(iframe))
-                    .and_then(|iframe| iframe.get_attribute("data-moments-frame"))
-                    .and_then(|id| id.parse().ok());
-                if let Some(id) = frame {
-                    dispatch(&me, Input::FrameLoaded { frame: FrameId(id) });
+                let Some(driver) = me.upgrade() else { return };
+                let frame = driver.try_borrow().ok().and_then(|d| {
+                    let current = d.frame.as_ref()?;
+                    let target = event.target()?;
+                    let ours = js_sys::Object::is(&target, current) && !is_initial_blank(current);
+                    ours.then(|| d.session.frame()).flatten()
+                });
+                if let Some(frame) = frame {
+                    dispatch(&me, Input::FrameLoaded { frame });
                 }
             }));
 
@@ -318,7 +350,7 @@ impl Driver {
                 dispatch(&me, Input::Online);
             }));
 
-        if let Some(document) = document {
+        if let Some(document) = window.document() {
             let me = self.me.clone();
             let doc = document.clone();
             self.listeners.extend(Listener::new(
@@ -394,6 +426,7 @@ impl Driver {
         }
     }
 
+    /// The one height write of this animation frame.
     fn flush_height(&mut self) -> Vec<MomentsEvent> {
         let Some(height) = self.pending_height.take() else {
             return Vec::new();
@@ -402,57 +435,52 @@ impl Driver {
             return Vec::new();
         }
         self.handle.height.try_set(Some(height));
+        if let Some(frame) = &self.frame {
+            let css = self.options.height.css(Some(height));
+            let _ = HtmlElement::style(frame).set_property("height", &css);
+        }
         vec![MomentsEvent::Resized { height }]
     }
 
     /// The frame message in `event`, if it comes from the current frame's origin *and*
     /// window and parses as one of ours.
-    fn accept(&self, event: &MessageEvent) -> Option<(FrameId, FrameMessage)> {
-        let origin = self.frame_origin.as_deref()?;
-        if event.origin() != origin {
+    fn accept(&self, event: &MessageEvent) -> Option<(FrameId, FrameSignal)> {
+        if event.origin() != *self.frame_origin.as_ref()? {
             return None;
         }
-        let frame = self.session.frame()?;
-        let selector = format!("iframe[data-moments-frame=\"{}\"]", frame.0);
-        let iframe: HtmlIFrameElement =
-            self.root.query_selector(&selector).ok()??.dyn_into().ok()?;
-        let frame_window = iframe.content_window()?;
-        let source = event.source()?;
+        let frame_window = self.frame.as_ref()?.content_window()?;
+        let source: wasm_bindgen::JsValue = event.source()?.into();
         if !js_sys::Object::is(&source, frame_window.as_ref()) {
             return None;
         }
-        let json = js_sys::JSON::stringify(&event.data()).ok()?.as_string()?;
-        Some((frame, parse_frame_message(&json)?))
+        Some((self.session.frame()?, parse_frame_message(&event.data())?))
     }
 
     /// Undoes everything: the machine aborts its fetch and clears its timer, then every
-    /// listener, observer and animation frame goes.
+    /// listener, observer, animation frame and the frame element go.
     fn teardown(&mut self) -> Vec<MomentsEvent> {
         let events = self.step(Input::Unmount);
+        self.handle.control.try_set_value(None);
         self.fetch = None;
         self.timer = None;
         self.animation_frame = None;
         self.listeners.clear();
         self.observers.clear();
+        self.remove_frame();
         events
     }
 }
 
 fn on_message(me: &Weak<RefCell<Driver>>, event: &MessageEvent) {
     let Some(driver) = me.upgrade() else { return };
-    let accepted = match driver.try_borrow() {
-        Ok(d) => d.accept(event),
-        Err(_) => None,
-    };
-    let Some((frame, message)) = accepted else {
+    let accepted = driver.try_borrow().ok().and_then(|d| d.accept(event));
+    let Some((frame, signal)) = accepted else {
         return;
     };
-    match message {
-        FrameMessage::Ready => dispatch(me, Input::FrameReady { frame }),
-        FrameMessage::SessionExpired => dispatch(me, Input::FrameSessionExpired { frame }),
-        FrameMessage::Error {
-            reason, message, ..
-        } => {
+    match signal {
+        FrameSignal::Ready => dispatch(me, Input::FrameReady { frame }),
+        FrameSignal::SessionExpired => dispatch(me, Input::FrameSessionExpired { frame }),
+        FrameSignal::Refused { reason, message } => {
             dispatch(
                 me,
                 Input::FrameRefused {
@@ -462,12 +490,12 @@ fn on_message(me: &Weak<RefCell<Driver>>, event: &MessageEvent) {
                 },
             );
         }
-        FrameMessage::Resize { height } => {
+        FrameSignal::Resize(height) => {
             if let Ok(mut d) = driver.try_borrow_mut() {
                 d.schedule_height(height);
             }
         }
-        FrameMessage::Event { name, data } => {
+        FrameSignal::Event { name, data } => {
             let on_event = driver.borrow().on_event;
             emit(on_event, vec![MomentsEvent::Frame { name, data }]);
         }

@@ -2,8 +2,6 @@
 //! or a host-supplied [`Fetcher`] for hosts with their own transport or auth.
 
 use crate::protocol::MomentsError;
-#[cfg(not(feature = "ssr"))]
-use crate::protocol::{parse_error_response, parse_retry_after};
 use moments_protocol::{SessionGrant, SessionRequest};
 use std::fmt;
 use std::future::Future;
@@ -44,6 +42,9 @@ pub type FetchFuture = Pin<Box<dyn Future<Output = Result<SessionGrant, FetchFai
 
 /// A custom way to obtain a [`SessionGrant`], replacing the default `POST`.
 ///
+/// Whatever it returns is validated like the default transport's answer (an `iframe_url`
+/// that is not absolute http(s), for instance, is refused).
+///
 /// ## Usage
 /// ```
 /// use moments_embed::{FetchFailure, FetchRequest, Fetcher, MomentsError};
@@ -77,45 +78,119 @@ impl fmt::Debug for Fetcher {
     }
 }
 
-/// The default transport: `POST endpoint` with a JSON body and the host's headers,
-/// same-origin credentials (cookies flow to the host's own backend).
-#[cfg(not(feature = "ssr"))]
-pub(crate) async fn post_session(
-    endpoint: String,
-    headers: Vec<(String, String)>,
-    request: FetchRequest,
-) -> Result<SessionGrant, FetchFailure> {
-    let network = |e: gloo_net::Error| FetchFailure::from(MomentsError::Network(e.to_string()));
-    let mut builder = gloo_net::http::Request::post(&endpoint)
-        .abort_signal(Some(&request.signal))
-        .header("Accept", "application/json");
-    for (name, value) in &headers {
-        builder = builder.header(name, value);
+/// The request body as JSON text, without a JSON library in the bundle.
+#[cfg_attr(feature = "ssr", allow(dead_code))]
+pub(crate) fn request_body(request: &SessionRequest) -> String {
+    match &request.embedding {
+        None => "{}".to_owned(),
+        Some(name) => format!("{{\"embedding\":{}}}", crate::json::string_literal(name)),
     }
-    let response = builder
-        .json(&request.body)
-        .map_err(network)?
-        .send()
-        .await
-        .map_err(network)?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .as_deref()
-        .and_then(parse_retry_after);
-    let text = response.text().await.map_err(network)?;
-    if (200..300).contains(&status) {
-        // Shape only; the driver validates every grant, whichever fetcher produced it.
-        serde_json::from_str(&text).map_err(|e| {
-            FetchFailure::from(MomentsError::MalformedResponse(format!(
-                "not a session grant: {e}"
-            )))
-        })
-    } else {
-        Err(FetchFailure {
-            error: parse_error_response(status, &text),
-            retry_after,
-        })
+}
+
+#[cfg(not(feature = "ssr"))]
+pub(crate) use transport::post_session;
+
+/// The default transport: `fetch` from web-sys, `JSON.parse` from the browser.
+#[cfg(not(feature = "ssr"))]
+mod transport {
+    use super::{FetchFailure, FetchRequest, request_body};
+    use crate::protocol::{
+        Grant, MomentsError, parse_error_response, parse_grant, parse_retry_after,
+    };
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+
+    /// Answers larger than this are not a session grant (nor an error body of ours).
+    const MAX_BODY_BYTES: usize = 64 * 1024;
+
+    /// `POST endpoint` with a JSON body and the host's headers; same-origin credentials,
+    /// so the host's own session cookie reaches its own backend.
+    pub(crate) async fn post_session(
+        endpoint: String,
+        headers: Vec<(String, String)>,
+        request: FetchRequest,
+    ) -> Result<Grant, FetchFailure> {
+        let response = send(&endpoint, &headers, &request)
+            .await
+            .map_err(|e| network(&e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .as_deref()
+            .and_then(parse_retry_after);
+        let text = JsFuture::from(response.text().map_err(|e| network(&e))?)
+            .await
+            .map_err(|e| network(&e))?
+            .as_string()
+            .unwrap_or_default();
+        let body = (text.len() <= MAX_BODY_BYTES)
+            .then(|| js_sys::JSON::parse(&text).ok())
+            .flatten();
+        if (200..300).contains(&status) {
+            let body = body.ok_or_else(|| {
+                MomentsError::MalformedResponse("the answer is not JSON".to_owned())
+            })?;
+            Ok(parse_grant(&body)?)
+        } else {
+            Err(FetchFailure {
+                error: parse_error_response(status, body.as_ref()),
+                retry_after,
+            })
+        }
+    }
+
+    async fn send(
+        endpoint: &str,
+        headers: &[(String, String)],
+        request: &FetchRequest,
+    ) -> Result<Response, JsValue> {
+        let header_list = Headers::new()?;
+        header_list.set("Content-Type", "application/json")?;
+        header_list.set("Accept", "application/json")?;
+        for (name, value) in headers {
+            header_list.set(name, value)?;
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&header_list);
+        init.set_body(&JsValue::from_str(&request_body(&request.body)));
+        init.set_credentials(RequestCredentials::SameOrigin);
+        init.set_signal(Some(&request.signal));
+        let request = Request::new_with_str_and_init(endpoint, &init)?;
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+        JsFuture::from(window.fetch_with_request(&request))
+            .await?
+            .dyn_into()
+    }
+
+    /// A fetch that failed before any answer. The browser's message ("Failed to fetch")
+    /// is all there is: CORS, DNS and refused connections look the same from script.
+    fn network(error: &JsValue) -> FetchFailure {
+        let detail = error
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| error.as_string())
+            .unwrap_or_else(|| "the request failed".to_owned());
+        FetchFailure::from(MomentsError::Network(detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_bodies_are_valid_json_in_the_documented_shape() {
+        let none = request_body(&SessionRequest::default());
+        assert_eq!(none, "{}");
+        let named = request_body(&SessionRequest {
+            embedding: Some("camp\"aigns".into()),
+        });
+        let back: SessionRequest = serde_json::from_str(&named).unwrap();
+        assert_eq!(back.embedding.as_deref(), Some("camp\"aigns"));
     }
 }

@@ -41,19 +41,22 @@ mod browser;
 #[cfg(not(feature = "ssr"))]
 mod driver;
 mod fetcher;
+pub mod json;
 mod moments_embed;
 pub mod protocol;
 pub mod session;
+mod sizing;
 mod use_moments_session;
 
 pub use browser::{LiveResources, live_resources};
 pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher};
-pub use moments_embed::{ErrorView, Height, MomentsEmbed, MomentsEmbedProps, STYLESHEET};
+pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps, STYLESHEET};
 pub use moments_protocol::frame::AuthorizeFailure;
 pub use moments_protocol::{ErrorCode, SessionGrant, SessionRequest};
 pub use protocol::MomentsError;
-pub use session::{FrameId, SessionConfig, SessionState};
+pub use session::{SessionConfig, SessionState};
+pub use sizing::Height;
 pub use use_moments_session::{
-    FrameSrc, MomentsEvent, MomentsHandle, MomentsSession, UseMomentsSessionOptions,
-    use_moments_session, use_moments_session_with_options,
+    DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, MomentsEvent, MomentsHandle, MomentsSession,
+    UseMomentsSessionOptions, use_moments_session, use_moments_session_with_options,
 };

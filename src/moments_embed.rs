@@ -3,6 +3,7 @@
 use crate::fetcher::Fetcher;
 use crate::protocol::MomentsError;
 use crate::session::{SessionConfig, SessionState};
+use crate::sizing::Height;
 use crate::use_moments_session::{
     MomentsEvent, MomentsHandle, UseMomentsSessionOptions, use_moments_session_with_options,
 };
@@ -11,57 +12,9 @@ use leptos::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The stylesheet, injected once per document unless `inject_css=false`.
-pub const STYLESHEET: &str = include_str!("../style/moments-embed.css");
-
-/// How tall the frame is.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Height {
-    /// Follows the height the frame reports (`moments:resize`), clamped to
-    /// `min..=max` CSS pixels; `min` until the first report. A silent frame stays at `min`.
-    Auto {
-        /// Smallest height, also the height before the first report.
-        min: f64,
-        /// Largest height; `f64::INFINITY` for none.
-        max: f64,
-    },
-    /// Fills the container: give the component's parent a height.
-    Fill,
-    /// Always this many CSS pixels.
-    Fixed(f64),
-}
-
-impl Default for Height {
-    fn default() -> Self {
-        Self::Auto {
-            min: 480.0,
-            max: f64::INFINITY,
-        }
-    }
-}
-
-impl Height {
-    /// The CSS modifier, as in `moments-embed--height-auto`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Auto { .. } => "auto",
-            Self::Fill => "fill",
-            Self::Fixed(_) => "fixed",
-        }
-    }
-
-    /// The frame's CSS height, given the last height the frame reported.
-    pub fn css(&self, reported: Option<f64>) -> String {
-        match *self {
-            Self::Auto { min, max } => {
-                let height = reported.unwrap_or(min).clamp(min, max.max(min));
-                format!("{height}px")
-            }
-            Self::Fill => "100%".to_owned(),
-            Self::Fixed(px) => format!("{px}px"),
-        }
-    }
-}
+/// The stylesheet (`style/moments-embed.css`, minified at build time), injected once per
+/// document unless `inject_css=false`.
+pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/moments-embed.min.css"));
 
 /// Renders a custom error view: the error, and a callback that retries.
 #[derive(Clone)]
@@ -133,13 +86,13 @@ pub fn MomentsEmbed(
     /// Wait until the frame nears the viewport before fetching. Default `true`.
     #[prop(default = true)]
     lazy: bool,
-    /// The frame's accessible name.
+    /// The frame's accessible name. Default "Infobip Moments campaigns".
     #[prop(optional, into)]
-    title: MaybeProp<String>,
+    title: Option<String>,
     /// The frame's `sandbox` attribute. Default: scripts, same-origin, forms, popups,
     /// downloads; never top navigation, so the frame cannot navigate your page away.
     #[prop(optional, into)]
-    sandbox: MaybeProp<String>,
+    sandbox: Option<String>,
     /// Timeouts, retries and margins of the lifecycle.
     #[prop(optional)]
     session_config: Option<SessionConfig>,
@@ -170,10 +123,17 @@ pub fn MomentsEmbed(
     let mut options = UseMomentsSessionOptions::default()
         .endpoint(endpoint)
         .embedding(embedding)
+        .height(height)
         .session_config(SessionConfig {
             lazy,
             ..session_config.unwrap_or_default()
         });
+    if let Some(title) = title {
+        options = options.frame_title(title);
+    }
+    if let Some(sandbox) = sandbox {
+        options = options.frame_sandbox(sandbox);
+    }
     if let Some(headers) = headers {
         options = options.headers(headers);
     }
@@ -200,17 +160,6 @@ pub fn MomentsEmbed(
             height.as_str()
         )
     };
-    let frame_height = move || height.css(session.height.get());
-    let title = move || {
-        title
-            .get()
-            .unwrap_or_else(|| "Infobip Moments campaigns".to_owned())
-    };
-    let sandbox = move || {
-        sandbox.get().unwrap_or_else(|| {
-            "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads".to_owned()
-        })
-    };
     let retry = Callback::new(move |()| session.handle.retry());
 
     view! {
@@ -223,26 +172,27 @@ pub fn MomentsEmbed(
             <p class="moments-embed__status" role="status" aria-live="polite">
                 {move || status_text(&state.get())}
             </p>
-            <For each=move || session.frame.get() key=|frame| frame.id let:frame>
-                <iframe
-                    class="moments-embed__frame"
-                    data-moments-frame=frame.id.0.to_string()
-                    src=frame.url
-                    title=title
-                    sandbox=sandbox
-                    style:height=frame_height
-                ></iframe>
-            </For>
-            <Show when=move || state.with(SessionState::is_loading)>
-                <div class="moments-embed__loading">
-                    {match loading.clone() {
-                        Some(custom) => custom.run(),
-                        None => view! {
-                            <span class="moments-embed__spinner" aria-hidden="true"></span>
-                        }.into_any(),
-                    }}
-                </div>
-            </Show>
+            // The frame itself is not here: the hook creates a fresh <iframe> per
+            // request_uri inside this root (see `use_moments_session`).
+            {move || {
+                state
+                    .with(SessionState::is_loading)
+                    .then(|| {
+                        view! {
+                            <div class="moments-embed__loading">
+                                {match &loading {
+                                    Some(custom) => custom.run(),
+                                    None => {
+                                        view! {
+                                            <span class="moments-embed__spinner" aria-hidden="true"></span>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
+                            </div>
+                        }
+                    })
+            }}
             {move || match state.get() {
                 SessionState::Error { error, retry_in, .. } => Some(match &error_view {
                     Some(ErrorView(render)) => render(error, retry),
@@ -271,7 +221,7 @@ fn default_error_view(
     let message = error.to_string();
     let kind = error.kind();
     let next = retry_in.map(|wait| {
-        let secs = wait.as_secs_f64().ceil();
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         format!("Trying again in {secs} s.")
     });
     view! {

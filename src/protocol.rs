@@ -1,16 +1,17 @@
 //! What crosses into the component from outside, parsed strictly: the backend's answers,
 //! the frame's messages, and the component's typed errors.
 //!
-//! Everything here is pure (no web-sys), so the parsers run in native tests and fuzzers.
+//! The parsers read JSON through [`JsonView`](crate::json::JsonView): in the browser
+//! over `JSON.parse` results, natively (tests, fuzzers) over `serde_json::Value`.
 //! Malformed input never panics: an answer becomes a [`MomentsError`], a frame message
 //! becomes `None` and is ignored.
 
-use moments_protocol::frame::{self, AuthorizeFailure, FrameMessage};
-use moments_protocol::{ErrorBody, ErrorCode, MAX_EXPIRES_IN_SECS, SessionGrant};
-use serde_json::Value;
+use crate::json::JsonView;
+use moments_protocol::frame::{self, AuthorizeFailure};
+use moments_protocol::{ErrorCode, MAX_EXPIRES_IN_SECS, SessionGrant};
 use std::time::Duration;
 
-/// Largest frame message (as JSON text) the component reads; bigger ones are ignored.
+/// Largest `moments:event` data (as JSON text) the component passes on; bigger is ignored.
 pub const MAX_FRAME_MESSAGE_BYTES: usize = 16 * 1024;
 
 /// Tallest height a frame may report, in CSS pixels; taller claims are ignored.
@@ -145,46 +146,68 @@ impl TryFrom<SessionGrant> for Grant {
 }
 
 fn is_http_url(url: &str) -> bool {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &url[8..]
-    } else if lower.starts_with("http://") {
-        &url[7..]
-    } else {
-        return false;
-    };
-    !rest.is_empty() && !rest.starts_with('/') && !url.chars().any(|c| c.is_control() || c == ' ')
+    // `get`, not slicing: no panicking path (and no panic message) for any input.
+    let scheme_end = url.find("://").unwrap_or(0);
+    let scheme = url.get(..scheme_end).unwrap_or("");
+    let rest = url.get(scheme_end + 3..).unwrap_or("");
+    (scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http"))
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && !url.chars().any(|c| c.is_control() || c == ' ')
 }
 
-/// Parses and validates a 2xx body from the session endpoint.
-pub fn parse_grant(body: &str) -> Result<Grant, MomentsError> {
-    let grant: SessionGrant = serde_json::from_str(body)
-        .map_err(|e| MomentsError::MalformedResponse(format!("not a session grant: {e}")))?;
-    Grant::try_from(grant)
+/// Reads and validates a 2xx answer from the session endpoint.
+pub fn parse_grant<J: JsonView>(body: &J) -> Result<Grant, MomentsError> {
+    let malformed = |what: &str| MomentsError::MalformedResponse(what.to_owned());
+    if !body.is_object() {
+        return Err(malformed("not a JSON object"));
+    }
+    let request_uri = body
+        .field("request_uri")
+        .and_then(|v| v.string())
+        .ok_or_else(|| malformed("no request_uri"))?;
+    let iframe_url = body
+        .field("iframe_url")
+        .and_then(|v| v.string())
+        .ok_or_else(|| malformed("no iframe_url"))?;
+    let expires_in = body
+        .field("expires_in")
+        .and_then(|v| v.number())
+        .filter(|n| n.is_finite() && n.fract() == 0.0 && *n >= 0.0)
+        .ok_or_else(|| malformed("expires_in is not a whole number of seconds"))?;
+    // Clamped first, so the conversion below cannot truncate.
+    let expires_in = expires_in.min(f64::from(MAX_EXPIRES_IN_SECS));
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let expires_in = expires_in as u32;
+    Grant::try_from(SessionGrant {
+        request_uri,
+        expires_in,
+        iframe_url,
+    })
 }
 
-/// Turns an error answer into a [`MomentsError`]: ours (`{"error":{…}}`) with its code and
-/// message, anything else by its status.
-pub fn parse_error_response(status: u16, body: &str) -> MomentsError {
-    if let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(body) {
-        let message: String = error
-            .message
-            .chars()
-            .take(MAX_ERROR_MESSAGE_CHARS)
-            .collect();
+/// Turns an error answer into a [`MomentsError`]: ours (`{"error":{…}}`) with its code
+/// and message, anything else (or nothing) by its status.
+pub fn parse_error_response<J: JsonView>(status: u16, body: Option<&J>) -> MomentsError {
+    let ours = body.and_then(|b| b.field("error")).and_then(|error| {
+        let code = ErrorCode::from_wire(&error.field("code")?.string()?)?;
+        let message = error.field("message")?.string()?;
+        let retryable = error.field("retryable")?.boolean()?;
+        Some((code, message, retryable))
+    });
+    if let Some((code, message, retryable)) = ours {
         return MomentsError::Http {
             status,
-            code: Some(error.code),
-            message,
-            retryable: error.retryable,
+            code: Some(code),
+            message: message.chars().take(MAX_ERROR_MESSAGE_CHARS).collect(),
+            retryable,
         };
     }
-    let retryable = matches!(status, 408 | 429 | 500..=599);
     MomentsError::Http {
         status,
         code: None,
         message: format!("The server answered with status {status}."),
-        retryable,
+        retryable: matches!(status, 408 | 429 | 500..=599),
     }
 }
 
@@ -196,66 +219,101 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs.min(24 * 3600)))
 }
 
-/// Parses and validates one frame message from its JSON text.
+/// One message from the frame, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameSignal {
+    /// `moments:ready`.
+    Ready,
+    /// `moments:resize`: the content height in CSS pixels, finite and in range.
+    Resize(f64),
+    /// `moments:session-expired`.
+    SessionExpired,
+    /// `moments:event`: a user action, with its data as JSON text (`null` if none).
+    Event {
+        /// What happened, e.g. `use_case.activated`.
+        name: String,
+        /// The data, as JSON text.
+        data: String,
+    },
+    /// `moments:error`: the frame refused its `request_uri`.
+    Refused {
+        /// Why.
+        reason: AuthorizeFailure,
+        /// What it said.
+        message: String,
+    },
+}
+
+/// Validates one frame message (`event.data`).
 ///
 /// `None` for anything that is not exactly one of our messages: unknown type, missing or
 /// ill-typed fields, a non-finite or absurd height, oversized text. The caller has
 /// already checked the message's origin and source window.
-pub fn parse_frame_message(json: &str) -> Option<FrameMessage> {
-    if json.len() > MAX_FRAME_MESSAGE_BYTES {
+pub fn parse_frame_message<J: JsonView>(message: &J) -> Option<FrameSignal> {
+    if !message.is_object() {
         return None;
     }
-    let value: Value = serde_json::from_str(json).ok()?;
-    // Cheap pre-check, so the common foreign messages (other libraries, browser
-    // extensions) are dropped before serde builds anything.
-    let kind = value.get("type")?.as_str()?;
-    if ![
-        frame::READY,
-        frame::RESIZE,
-        frame::SESSION_EXPIRED,
-        frame::EVENT,
-        frame::ERROR,
-    ]
-    .contains(&kind)
-    {
-        return None;
-    }
-    let message: FrameMessage = serde_json::from_value(value).ok()?;
-    let valid = match &message {
-        FrameMessage::Ready | FrameMessage::SessionExpired => true,
-        FrameMessage::Resize { height } => {
-            height.is_finite() && (0.0..=MAX_REPORTED_HEIGHT).contains(height)
+    let kind = message.field("type")?.string()?;
+    match kind.as_str() {
+        frame::READY => Some(FrameSignal::Ready),
+        frame::SESSION_EXPIRED => Some(FrameSignal::SessionExpired),
+        frame::RESIZE => {
+            let height = message.field("height")?.number()?;
+            (height.is_finite() && (0.0..=MAX_REPORTED_HEIGHT).contains(&height))
+                .then_some(FrameSignal::Resize(height))
         }
-        FrameMessage::Event { name, .. } => {
-            !name.is_empty()
+        frame::EVENT => {
+            let name = message.field("name")?.string()?;
+            let valid_name = !name.is_empty()
                 && name.chars().count() <= MAX_EVENT_NAME_CHARS
                 && name
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
+            let data = match message.field("data") {
+                None => "null".to_owned(),
+                Some(data) => data.to_json()?,
+            };
+            (valid_name && data.len() <= MAX_FRAME_MESSAGE_BYTES)
+                .then_some(FrameSignal::Event { name, data })
         }
-        FrameMessage::Error { code, message, .. } => {
-            code == "invalid_request_uri" && message.chars().count() <= MAX_ERROR_MESSAGE_CHARS
+        frame::ERROR => {
+            if message.field("code")?.string()? != "invalid_request_uri" {
+                return None;
+            }
+            let reason = match message.field("reason")?.string()?.as_str() {
+                "unknown" => AuthorizeFailure::Unknown,
+                "reused" => AuthorizeFailure::Reused,
+                "expired" => AuthorizeFailure::Expired,
+                _ => return None,
+            };
+            let message = match message.field("message") {
+                None => String::new(),
+                Some(text) => text.string()?,
+            };
+            (message.chars().count() <= MAX_ERROR_MESSAGE_CHARS)
+                .then_some(FrameSignal::Refused { reason, message })
         }
-    };
-    valid.then_some(message)
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use moments_protocol::ErrorBody;
+    use serde_json::{Value, json};
 
-    fn grant_json(uri: &str, expires_in: u32, url: &str) -> String {
-        serde_json::json!({ "request_uri": uri, "expires_in": expires_in, "iframe_url": url })
-            .to_string()
+    fn grant(uri: &str, expires_in: &Value, url: &str) -> Result<Grant, MomentsError> {
+        parse_grant(&json!({ "request_uri": uri, "expires_in": expires_in, "iframe_url": url }))
     }
 
     #[test]
     fn a_good_grant_parses() {
-        let grant = parse_grant(&grant_json(
+        let grant = grant(
             "urn:ietf:params:oauth:request_uri:abc",
-            60,
+            &json!(60),
             "https://embeddings.infobip.com/authorize?request_uri=urn%3Aabc",
-        ))
+        )
         .unwrap();
         assert_eq!(grant.expires_in, Duration::from_secs(60));
     }
@@ -263,36 +321,49 @@ mod tests {
     #[test]
     fn unsafe_or_broken_grants_are_malformed() {
         for (uri, expires_in, url) in [
-            ("", 60, "https://x/authorize"),
-            ("u", 0, "https://x/authorize"),
-            ("u", 60, "javascript:alert(1)"),
-            ("u", 60, "data:text/html,hi"),
-            ("u", 60, "/authorize?request_uri=u"),
-            ("u", 60, "https:///path"),
-            ("u", 60, "https://x/a b"),
+            ("", json!(60), "https://x/authorize"),
+            ("u", json!(0), "https://x/authorize"),
+            ("u", json!(1.5), "https://x/authorize"),
+            ("u", json!(-1), "https://x/authorize"),
+            ("u", json!("60"), "https://x/authorize"),
+            ("u", json!(60), "javascript:alert(1)"),
+            ("u", json!(60), "data:text/html,hi"),
+            ("u", json!(60), "/authorize?request_uri=u"),
+            ("u", json!(60), "https:///path"),
+            ("u", json!(60), "https://x/a b"),
         ] {
-            let error = parse_grant(&grant_json(uri, expires_in, url)).unwrap_err();
-            assert_eq!(error.kind(), "malformed_response", "{uri:?} {url:?}");
+            let error = grant(uri, &expires_in, url).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                "malformed_response",
+                "{uri:?} {expires_in} {url:?}"
+            );
             assert!(error.retryable());
         }
-        assert!(parse_grant("{").is_err());
-        assert!(parse_grant(r#"{"request_uri":"u","iframe_url":"https://x"}"#).is_err());
+        assert!(parse_grant(&json!([1, 2])).is_err());
+        assert!(parse_grant(&json!({ "request_uri": "u", "iframe_url": "https://x" })).is_err());
     }
 
     #[test]
     fn long_lifetimes_are_clamped() {
-        let grant = parse_grant(&grant_json("u", 86_400, "https://x/a")).unwrap();
+        let grant = grant("u", &json!(86_400), "https://x/a").unwrap();
         assert_eq!(grant.expires_in, Duration::from_secs(600));
+        let huge = grant_huge();
+        assert_eq!(huge.expires_in, Duration::from_secs(600));
+    }
+
+    fn grant_huge() -> Grant {
+        grant("u", &json!(1e300), "https://x/a").unwrap()
     }
 
     #[test]
     fn error_bodies_keep_the_servers_code_and_message() {
-        let body = serde_json::to_string(&ErrorBody::new(
+        let body = serde_json::to_value(ErrorBody::new(
             ErrorCode::UpstreamAuth,
             "The server's Infobip credentials were refused.",
         ))
         .unwrap();
-        let error = parse_error_response(502, &body);
+        let error = parse_error_response(502, Some(&body));
         assert_eq!(
             error,
             MomentsError::Http {
@@ -306,9 +377,15 @@ mod tests {
             error.to_string(),
             "The server's Infobip credentials were refused."
         );
-        let foreign = parse_error_response(503, "<html>Service Unavailable</html>");
+        let foreign = parse_error_response(503, Some(&json!({ "message": "nginx" })));
         assert!(foreign.retryable());
-        assert!(!parse_error_response(404, "").retryable());
+        assert!(!parse_error_response::<Value>(404, None).retryable());
+        let unknown_code =
+            json!({ "error": { "code": "teapot", "message": "x", "retryable": true } });
+        assert_eq!(
+            parse_error_response(418, Some(&unknown_code)).to_string(),
+            "The server answered with status 418."
+        );
     }
 
     #[test]
@@ -321,34 +398,50 @@ mod tests {
     #[test]
     fn frame_messages_are_validated() {
         assert_eq!(
-            parse_frame_message(r#"{"type":"moments:ready"}"#),
-            Some(FrameMessage::Ready)
+            parse_frame_message(&json!({ "type": "moments:ready" })),
+            Some(FrameSignal::Ready)
         );
         assert_eq!(
-            parse_frame_message(r#"{"type":"moments:resize","height":640.5}"#),
-            Some(FrameMessage::Resize { height: 640.5 })
+            parse_frame_message(&json!({ "type": "moments:resize", "height": 640.5 })),
+            Some(FrameSignal::Resize(640.5))
+        );
+        assert_eq!(
+            parse_frame_message(
+                &json!({ "type": "moments:event", "name": "use_case.activated", "data": { "id": 7 } })
+            ),
+            Some(FrameSignal::Event {
+                name: "use_case.activated".into(),
+                data: r#"{"id":7}"#.into()
+            })
+        );
+        assert_eq!(
+            parse_frame_message(
+                &json!({ "type": "moments:error", "code": "invalid_request_uri", "reason": "reused" })
+            ),
+            Some(FrameSignal::Refused {
+                reason: AuthorizeFailure::Reused,
+                message: String::new()
+            })
         );
         for rejected in [
-            r#"{"type":"moments:resize","height":-1}"#,
-            r#"{"type":"moments:resize","height":1e9}"#,
-            r#"{"type":"moments:resize","height":"640"}"#,
-            r#"{"type":"moments:resize"}"#,
-            r#"{"type":"moments:event","name":""}"#,
-            r#"{"type":"moments:event","name":"<script>"}"#,
-            r#"{"type":"moments:error","code":"other","reason":"expired"}"#,
-            r#"{"type":"moments:error","code":"invalid_request_uri","reason":"bogus"}"#,
-            r#"{"type":"webpackOk"}"#,
-            r#"{"type":42}"#,
-            "[1,2,3]",
-            "not json",
+            json!({ "type": "moments:resize", "height": -1 }),
+            json!({ "type": "moments:resize", "height": 1e9 }),
+            json!({ "type": "moments:resize", "height": "640" }),
+            json!({ "type": "moments:resize" }),
+            json!({ "type": "moments:event", "name": "" }),
+            json!({ "type": "moments:event", "name": "<script>" }),
+            json!({ "type": "moments:event", "name": "x", "data": "a".repeat(MAX_FRAME_MESSAGE_BYTES) }),
+            json!({ "type": "moments:error", "code": "other", "reason": "expired" }),
+            json!({ "type": "moments:error", "code": "invalid_request_uri", "reason": "bogus" }),
+            json!({ "type": "moments:error", "code": "invalid_request_uri", "reason": "expired", "message": 5 }),
+            json!({ "type": "webpackOk" }),
+            json!({ "type": 42 }),
+            json!([1, 2, 3]),
+            json!("moments:ready"),
+            Value::Null,
         ] {
-            assert_eq!(parse_frame_message(rejected), None, "{rejected}");
+            assert_eq!(parse_frame_message(&rejected), None, "{rejected}");
         }
-        let huge = format!(
-            r#"{{"type":"moments:event","name":"x","data":"{}"}}"#,
-            "a".repeat(MAX_FRAME_MESSAGE_BYTES)
-        );
-        assert_eq!(parse_frame_message(&huge), None);
     }
 
     #[test]

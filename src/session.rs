@@ -34,9 +34,11 @@ impl Instant {
         self.0
     }
 
-    /// How long from `self` until `later`; zero if `later` is not later.
+    /// How long from `self` until `later`, in whole milliseconds; zero if `later` is not
+    /// later. (Integer arithmetic: `Duration::from_secs_f64` can panic, and its message
+    /// would bring float formatting into the wasm.)
     pub fn until(self, later: Self) -> Duration {
-        Duration::from_secs_f64(((later.0 - self.0) / 1000.0).max(0.0))
+        Duration::from_millis(whole_millis(later.0 - self.0))
     }
 }
 
@@ -570,7 +572,9 @@ impl Session {
             .backoff_base
             .saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1)))
             .min(self.config.backoff_cap);
-        let jittered = ceiling.mul_f64(self.random_unit());
+        #[allow(clippy::cast_precision_loss)]
+        let ceiling_ms = ceiling.as_millis() as f64;
+        let jittered = Duration::from_millis(whole_millis(ceiling_ms * self.random_unit()));
         let floor = retry_after
             .unwrap_or_default()
             .min(self.config.max_retry_after);
@@ -607,6 +611,18 @@ impl Session {
         self.next_id += 1;
         self.next_id
     }
+}
+
+/// `ms` rounded up to whole milliseconds, saturating: negative and NaN become 0.
+fn whole_millis(ms: f64) -> u64 {
+    if ms.is_nan() || ms <= 0.0 {
+        return 0;
+    }
+    // Saturating by definition of `as` for floats; sub-millisecond precision is noise
+    // next to the browser's timer resolution.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = ms.ceil() as u64;
+    whole
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 
 use crate::fetcher::Fetcher;
 use crate::protocol::MomentsError;
-use crate::session::{FrameId, SessionConfig, SessionState};
+use crate::session::{SessionConfig, SessionState};
+use crate::sizing::Height;
 use leptos::html;
 use leptos::prelude::*;
-use moments_protocol::fingerprint;
-use std::fmt;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Something the host may want to know about. Subscribe with `on_event`.
@@ -23,31 +23,23 @@ pub enum MomentsEvent {
     Frame {
         /// What, e.g. `"use_case.activated"`.
         name: String,
-        /// Details from the frame.
-        data: serde_json::Value,
+        /// Details from the frame, as JSON text (`"null"` when there are none). Parse it
+        /// with the JSON library your app already uses; the component ships none.
+        data: String,
     },
     /// An error was entered (also visible as `SessionState::Error`).
     Error(MomentsError),
 }
 
-/// The frame to show: a fresh element per `id`, so no `request_uri` ever lands in the
-/// frame's history (where Back would replay it).
-#[derive(Clone, PartialEq, Eq)]
-pub struct FrameSrc {
-    /// Changes with every navigation.
-    pub id: FrameId,
-    /// The grant's `iframe_url`.
-    pub url: String,
+/// What a host can ask of a running session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Reload,
+    Retry,
 }
 
-impl fmt::Debug for FrameSrc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FrameSrc")
-            .field("id", &self.id)
-            .field("url", &fingerprint(&self.url))
-            .finish()
-    }
-}
+/// How the running session takes a host's commands.
+pub(crate) type Control = Rc<dyn Fn(Command)>;
 
 /// A host's handle on one embed: read its state, ask it to reload or retry.
 ///
@@ -71,10 +63,9 @@ impl fmt::Debug for FrameSrc {
 #[derive(Clone, Copy, Debug)]
 pub struct MomentsHandle {
     pub(crate) state: RwSignal<SessionState>,
-    pub(crate) frame: RwSignal<Option<FrameSrc>>,
     pub(crate) height: RwSignal<Option<f64>>,
-    pub(crate) reload: Trigger,
-    pub(crate) retry: Trigger,
+    /// Set by the running session; commands go straight to it, no effect in between.
+    pub(crate) control: StoredValue<Option<Control>, LocalStorage>,
 }
 
 impl Default for MomentsHandle {
@@ -88,10 +79,8 @@ impl MomentsHandle {
     pub fn new() -> Self {
         Self {
             state: RwSignal::new(SessionState::Idle),
-            frame: RwSignal::new(None),
             height: RwSignal::new(None),
-            reload: Trigger::new(),
-            retry: Trigger::new(),
+            control: StoredValue::new_local(None),
         }
     }
 
@@ -105,14 +94,22 @@ impl MomentsHandle {
         self.height.into()
     }
 
-    /// Fetches a fresh session and remounts the frame (ignored while a fetch is running).
+    /// Fetches a fresh session and remounts the frame (ignored while a fetch is running,
+    /// or before the component has mounted).
     pub fn reload(&self) {
-        self.reload.notify();
+        self.send(Command::Reload);
     }
 
     /// Retries now, from an error (what the Retry button does).
     pub fn retry(&self) {
-        self.retry.notify();
+        self.send(Command::Retry);
+    }
+
+    fn send(&self, command: Command) {
+        let control = self.control.try_with_value(Clone::clone).flatten();
+        if let Some(control) = control {
+            control(command);
+        }
     }
 }
 
@@ -121,9 +118,6 @@ impl MomentsHandle {
 pub struct MomentsSession {
     /// The lifecycle state.
     pub state: Signal<SessionState>,
-    /// The frame to render, if any. Render one `<iframe>` per `id`, with
-    /// `data-moments-frame="{id}"`, inside the root element.
-    pub frame: Signal<Option<FrameSrc>>,
     /// The frame's last reported content height, written at most once per animation frame.
     pub height: Signal<Option<f64>>,
     /// The handle (reload, retry).
@@ -142,7 +136,17 @@ pub struct UseMomentsSessionOptions {
     pub(crate) prefetch_margin: String,
     pub(crate) on_event: Option<Callback<MomentsEvent>>,
     pub(crate) handle: Option<MomentsHandle>,
+    pub(crate) height: Height,
+    pub(crate) frame_title: String,
+    pub(crate) frame_sandbox: String,
 }
+
+/// The frame's accessible name unless told otherwise.
+pub const DEFAULT_FRAME_TITLE: &str = "Infobip Moments campaigns";
+
+/// The frame's `sandbox` unless told otherwise: what an app like the Campaign wizard
+/// needs, and never top navigation, so the frame cannot navigate the host page away.
+pub const DEFAULT_FRAME_SANDBOX: &str = "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads";
 
 impl Default for UseMomentsSessionOptions {
     fn default() -> Self {
@@ -156,6 +160,9 @@ impl Default for UseMomentsSessionOptions {
             prefetch_margin: "300px".to_owned(),
             on_event: None,
             handle: None,
+            height: Height::default(),
+            frame_title: DEFAULT_FRAME_TITLE.to_owned(),
+            frame_sandbox: DEFAULT_FRAME_SANDBOX.to_owned(),
         }
     }
 }
@@ -231,28 +238,50 @@ impl UseMomentsSessionOptions {
         self.handle = Some(handle);
         self
     }
+
+    /// How tall the frame is (default: auto, from 480 px).
+    #[must_use]
+    pub fn height(mut self, height: Height) -> Self {
+        self.height = height;
+        self
+    }
+
+    /// The frame's accessible name (its `title`).
+    #[must_use]
+    pub fn frame_title(mut self, title: impl Into<String>) -> Self {
+        self.frame_title = title.into();
+        self
+    }
+
+    /// The frame's `sandbox` attribute (see [`DEFAULT_FRAME_SANDBOX`]).
+    #[must_use]
+    pub fn frame_sandbox(mut self, sandbox: impl Into<String>) -> Self {
+        self.frame_sandbox = sandbox.into();
+        self
+    }
 }
 
 /// Runs a Moments session inside `root`, with default options.
 ///
+/// The hook puts the frame (`iframe.moments-embed__frame`) inside `root` itself: a fresh
+/// element for every `request_uri`, so none ever lands in the frame's history (where
+/// Back would replay it). Your view renders `root` and whatever it shows around the
+/// frame (loading, errors), reading the returned state.
+///
 /// ## Usage
 /// ```
 /// use leptos::{html, prelude::*};
-/// use moments_embed::use_moments_session;
+/// use moments_embed::{SessionState, use_moments_session};
 ///
 /// #[component]
 /// fn CustomEmbed() -> impl IntoView {
 ///     let root = NodeRef::<html::Div>::new();
 ///     let session = use_moments_session(root);
 ///     view! {
-///         <div node_ref=root data-state=move || session.state.get().as_str()>
-///             <For each=move || session.frame.get() key=|frame| frame.id let:frame>
-///                 <iframe
-///                     src=frame.url
-///                     data-moments-frame=frame.id.0.to_string()
-///                     title="Campaigns"
-///                 ></iframe>
-///             </For>
+///         <div node_ref=root class="my-embed" data-state=move || session.state.get().as_str()>
+///             <Show when=move || matches!(session.state.get(), SessionState::Error { .. })>
+///                 <button on:click=move |_| session.handle.retry()>"Try again"</button>
+///             </Show>
 ///         </div>
 ///     }
 /// }
@@ -262,8 +291,8 @@ impl UseMomentsSessionOptions {
 /// See [`crate::session`] for the lifecycle. The hook listens for `message` (window),
 /// `visibilitychange` and `securitypolicyviolation` (document), `online` (window) and
 /// `load` (captured on `root`), observes `root` with two `IntersectionObserver`s when
-/// lazy, and holds at most one timer, one fetch and one animation frame. Every one of
-/// them is removed when the owning component unmounts.
+/// lazy, and holds at most one timer, one fetch, one animation frame and one frame
+/// element. Every one of them is removed when the owning component unmounts.
 ///
 /// ## Server-Side Rendering
 /// Under the `ssr` feature nothing runs: the state stays `Idle` and no frame is rendered.
@@ -286,7 +315,6 @@ pub fn use_moments_session_with_options(
 
     MomentsSession {
         state: handle.state.into(),
-        frame: handle.frame.into(),
         height: handle.height.into(),
         handle,
     }

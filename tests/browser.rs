@@ -751,7 +751,9 @@ async fn headers_reload_frame_events_and_a_custom_fetcher() {
     let seen = Arc::clone(&frames);
     let on_event = move |event: MomentsEvent| {
         if let MomentsEvent::Frame { name, data } = event {
-            seen.lock().unwrap().push((name, data));
+            seen.lock()
+                .unwrap()
+                .push((name, serde_json::from_str(&data).unwrap()));
         }
     };
     let headers = vec![("X-CSRF-Token".to_owned(), "t0k3n".to_owned())];

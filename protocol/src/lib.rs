@@ -185,6 +185,11 @@ impl ErrorCode {
         )
     }
 
+    /// The code with this wire name, e.g. `"upstream_auth"`; `None` for anything else.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
     /// The wire name, e.g. `"upstream_auth"`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -242,7 +247,14 @@ mod tests {
             );
             let back: ErrorCode = serde_json::from_str(&json).unwrap();
             assert_eq!(back, code);
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
         }
+    }
+
+    #[test]
+    fn unknown_wire_names_are_no_code() {
+        assert_eq!(ErrorCode::from_wire("Upstream_Auth"), None);
+        assert_eq!(ErrorCode::from_wire(""), None);
     }
 
     #[test]

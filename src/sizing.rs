@@ -1,0 +1,94 @@
+//! How tall the frame is: [`Height`].
+
+/// How tall the frame is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Height {
+    /// Follows the height the frame reports (`moments:resize`), clamped to
+    /// `min..=max` CSS pixels; `min` until the first report, and the last report is kept
+    /// across reloads so nothing jumps. A silent frame stays at `min`.
+    Auto {
+        /// Smallest height, also the height before the first report.
+        min: f64,
+        /// Largest height; `f64::INFINITY` for none.
+        max: f64,
+    },
+    /// Fills the container: give the component's parent a height.
+    Fill,
+    /// Always this many CSS pixels.
+    Fixed(f64),
+}
+
+impl Default for Height {
+    fn default() -> Self {
+        Self::Auto {
+            min: 480.0,
+            max: f64::INFINITY,
+        }
+    }
+}
+
+impl Height {
+    /// The CSS modifier, as in `moments-embed--height-auto`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Auto { .. } => "auto",
+            Self::Fill => "fill",
+            Self::Fixed(_) => "fixed",
+        }
+    }
+
+    /// The frame's CSS `height`, given the last height the frame reported.
+    pub fn css(&self, reported: Option<f64>) -> String {
+        match *self {
+            // min/max rather than `clamp`: clamp's panic message formats floats, which
+            // would pull float printing into the wasm for a case that cannot happen here.
+            Self::Auto { min, max } => px(reported.unwrap_or(min).min(max).max(min)),
+            Self::Fill => "100%".to_owned(),
+            Self::Fixed(height) => px(height),
+        }
+    }
+}
+
+/// Whole CSS pixels. Integer formatting keeps float printing (several KB of wasm) out of
+/// the bundle; a sub-pixel of frame height is invisible.
+fn px(value: f64) -> String {
+    // Frame heights are validated to 0..=100_000 and min/max are the host's; anything
+    // outside u32 saturates, which is what a CSS length would do with it anyway.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = value.ceil().max(0.0) as u32;
+    format!("{whole}px")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_clamps_and_starts_at_min() {
+        let auto = Height::Auto {
+            min: 400.0,
+            max: 900.0,
+        };
+        assert_eq!(auto.css(None), "400px");
+        assert_eq!(auto.css(Some(120.0)), "400px");
+        assert_eq!(auto.css(Some(640.2)), "641px");
+        assert_eq!(auto.css(Some(5000.0)), "900px");
+        assert_eq!(Height::default().css(Some(1e6)), "1000000px");
+        let inverted = Height::Auto {
+            min: 500.0,
+            max: 100.0,
+        };
+        assert_eq!(
+            inverted.css(Some(50.0)),
+            "500px",
+            "a max below min means min"
+        );
+    }
+
+    #[test]
+    fn fill_and_fixed() {
+        assert_eq!(Height::Fill.css(Some(640.0)), "100%");
+        assert_eq!(Height::Fixed(720.0).css(Some(640.0)), "720px");
+        assert_eq!(Height::Fill.as_str(), "fill");
+    }
+}
