@@ -1,7 +1,7 @@
 # moments-embed: the two commands a newcomer needs, and the pieces behind them.
 # Every target runs scripts/setup first (seconds when everything is installed).
 
-.PHONY: demo test setup dist clean
+.PHONY: demo test soak setup dist clean
 
 ## make demo: companion + sandbox + `trunk serve` on http://127.0.0.1:8080 (Ctrl-C stops all)
 demo:
@@ -10,6 +10,10 @@ demo:
 ## make test: fmt, clippy (native, wasm32, ssr), native + e2e tests, browser tests
 test:
 	scripts/test
+
+## make soak: the slow runs (a million fuzz cases per parser; load test); under 10 minutes
+soak:
+	scripts/soak
 
 ## make setup: install the pinned toolchain (wasm32, Chromium, trunk, wasm-pack, wasm-bindgen, wasm-opt)
 setup:

@@ -191,7 +191,11 @@ pub fn parse_grant<J: JsonView>(body: &J) -> Result<Grant, MomentsError> {
 pub fn parse_error_response<J: JsonView>(status: u16, body: Option<&J>) -> MomentsError {
     let ours = body.and_then(|b| b.field("error")).and_then(|error| {
         let code = ErrorCode::from_wire(&error.field("code")?.string()?)?;
-        let message = error.field("message")?.string()?;
+        // A blank message is no message: fall through to the status sentence.
+        let message = error
+            .field("message")?
+            .string()
+            .filter(|m| !m.trim().is_empty())?;
         let retryable = error.field("retryable")?.boolean()?;
         Some((code, message, retryable))
     });
