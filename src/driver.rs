@@ -155,9 +155,18 @@ impl Driver {
             d.listen();
             if lazy {
                 d.observe();
+                // The observers' first report comes after the next layout; a frame that
+                // is already in view should not wait for it.
+                let (near, shown) = d.visibility_now();
+                d.near = near;
+                d.shown = shown;
+                let mut effects = d.session.handle(Input::Visibility { near, shown }, now());
+                effects.extend(d.session.start(now()));
+                d.apply_all(effects)
+            } else {
+                let effects = d.session.start(now());
+                d.apply_all(effects)
             }
-            let effects = d.session.start(now());
-            d.apply_all(effects)
         };
         let on_event = driver.borrow().on_event;
         emit(on_event, events);
@@ -404,6 +413,32 @@ impl Driver {
             });
             self.observers.extend(observer);
         }
+    }
+
+    /// Where the root is now: in the viewport, and within the prefetch margin of it.
+    /// Margins other than a single pixel length leave `near` to the observer.
+    fn visibility_now(&self) -> (bool, bool) {
+        let Some(window) = web_sys::window() else {
+            return (false, false);
+        };
+        let size =
+            |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let (width, height) = (size(window.inner_width()), size(window.inner_height()));
+        let rect = self.root.get_bounding_client_rect();
+        let within = |margin: f64| {
+            rect.bottom() > -margin
+                && rect.top() < height + margin
+                && rect.right() > -margin
+                && rect.left() < width + margin
+        };
+        let margin = self
+            .options
+            .prefetch_margin
+            .trim()
+            .strip_suffix("px")
+            .and_then(|px| px.trim().parse::<f64>().ok());
+        let shown = within(0.0);
+        (shown || margin.is_some_and(within), shown)
     }
 
     /// Coalesces resize reports: the last one in an animation frame wins.

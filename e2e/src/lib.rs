@@ -15,7 +15,7 @@ use moments_sandbox::Stats;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
@@ -71,27 +71,55 @@ pub fn dist_dir() -> PathBuf {
     dist
 }
 
-/// Starts the stack and a browser, runs `test`, and tears everything down.
+/// The companion (with its sandbox) serving `static_dir`, chromedriver, and a browser
+/// session: everything a test or benchmark drives.
+pub struct Harness {
+    server: RunningServer,
+    driver: Chromedriver,
+    /// What a test gets to work with.
+    pub session: Session,
+}
+
+impl Harness {
+    /// Starts the stack serving `static_dir`, and a browser.
+    pub async fn start(static_dir: &Path) -> Self {
+        let server = start_stack(static_dir).await;
+        let driver = Chromedriver::start().await;
+        let browser = driver.connect().await;
+        let sandbox = server.sandbox().expect("started with --sandbox");
+        let session = Session {
+            browser,
+            url: server.url().to_owned(),
+            sandbox_url: sandbox.base_url().to_owned(),
+            api_key: sandbox.sandbox().config().api_key.clone(),
+        };
+        Self {
+            server,
+            driver,
+            session,
+        }
+    }
+
+    /// Closes the browser session, ends Chromium and chromedriver by PID, stops the stack.
+    pub async fn stop(mut self) {
+        let browsers = self.driver.descendants();
+        let _ = self.session.browser.clone().close().await;
+        self.driver.stop(&browsers).await;
+        self.server.shutdown().await;
+    }
+}
+
+/// Starts the stack (serving the built demo) and a browser, runs `test`, and tears
+/// everything down, even when the test panics or times out.
 pub async fn run<F, Fut>(test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let server = start_stack().await;
-    let mut driver = Chromedriver::start().await;
-    let browser = driver.connect().await;
-    let sandbox = server.sandbox().expect("started with --sandbox");
-    let session = Session {
-        browser: browser.clone(),
-        url: server.url().to_owned(),
-        sandbox_url: sandbox.base_url().to_owned(),
-        api_key: sandbox.sandbox().config().api_key.clone(),
-    };
-    let outcome = tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(session))).await;
-    let browsers = driver.descendants();
-    let _ = browser.close().await;
-    driver.stop(&browsers).await;
-    server.shutdown().await;
+    let harness = Harness::start(&dist_dir()).await;
+    let outcome =
+        tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
+    harness.stop().await;
     match outcome {
         Err(_) => panic!("the test did not finish within {TEST_LIMIT:?}"),
         Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
@@ -100,8 +128,7 @@ where
     }
 }
 
-async fn start_stack() -> RunningServer {
-    let dist = dist_dir();
+async fn start_stack(static_dir: &Path) -> RunningServer {
     let cli = Cli::try_parse_from([
         "moments-par",
         "--sandbox",
@@ -110,7 +137,7 @@ async fn start_stack() -> RunningServer {
         "--sandbox-listen",
         "127.0.0.1:0",
         "--static-dir",
-        dist.to_str().expect("UTF-8 path"),
+        static_dir.to_str().expect("UTF-8 path"),
     ])
     .expect("CLI arguments");
     start(&cli).await.expect("the stack starts")
