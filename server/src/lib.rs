@@ -11,6 +11,7 @@
 //! ## Usage
 //! ```no_run
 //! use moments_par::{Config, EmbeddingId, Embeddings, ParClientConfig, RetryPolicy};
+//! use std::net::SocketAddr;
 //! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +20,7 @@
 //!     api_key: std::env::var("INFOBIP_API_KEY")?.into(),
 //!     iframe_base_url: "https://embeddings.infobip.com".parse()?,
 //!     connect_timeout: Duration::from_secs(2),
-//!     request_timeout: Duration::from_secs(8),
+//!     request_timeout: Duration::from_secs(5),
 //!     retry: RetryPolicy::default(),
 //! };
 //! let config = Config::new(par, Embeddings::single(EmbeddingId::Number(42)));
@@ -27,9 +28,20 @@
 //!     // ... your routes ...
 //!     .merge(moments_par::router(config)?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // With the peer address, the rate limit tells clients apart (else: by tenant only).
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## What a session request goes through
+//! The origin check (same-origin, or a listed origin with CORS: a CSRF defence), the
+//! [`TenantResolver`] (who is asking; the browser never names a tenant), the per-client
+//! [`RateLimit`], JSON within the body limit, the embedding allowlist ([`Embeddings`]),
+//! a slot in the [`UpstreamLimit`], then one PAR call with bounded retries inside a
+//! deadline ([`ParClient`]). Every refusal is an [`AppError`]: a status and a code from
+//! the closed set in `moments_protocol::ErrorCode`, with a sentence for a person.
+//! Around it: a request id and a trace span per request, Prometheus metrics, and
+//! `/healthz`, `/readyz`, `/metrics` ([`OpsRoutes`]).
 
 mod app;
 pub mod cli;

@@ -22,7 +22,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -32,9 +32,10 @@ use std::path::Path;
 use std::sync::Arc;
 use tower_http::services::ServeDir;
 
-/// The headers every static answer gets, prepared once.
+/// The page and its policy, prepared once at start-up.
 #[derive(Debug)]
-struct Headers {
+struct Site {
+    index: Bytes,
     csp: HeaderValue,
 }
 
@@ -43,56 +44,40 @@ struct Headers {
 /// Fails when `dir` has no readable `index.html`.
 pub(crate) fn router(dir: &Path, frame_origin: &str) -> std::io::Result<Router> {
     let index = Bytes::from(std::fs::read(dir.join("index.html"))?);
-    let csp = content_security_policy(&index, frame_origin);
-    let csp = HeaderValue::from_str(&csp)
+    let csp = HeaderValue::from_str(&content_security_policy(&index, frame_origin))
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    let headers = Arc::new(Headers { csp });
-    let serve_index = {
-        let index = index.clone();
-        move || {
-            let index = index.clone();
-            async move { html(index) }
-        }
-    };
-    let fallback = {
-        move |request: Request| {
-            let index = index.clone();
-            async move {
-                let last = request.uri().path().rsplit('/').next().unwrap_or("");
-                if last.contains('.') {
-                    (StatusCode::NOT_FOUND, "not found\n").into_response()
-                } else {
-                    html(index)
-                }
-            }
-        }
-    };
+    let site = Arc::new(Site { index, csp });
     let files = ServeDir::new(dir)
         .append_index_html_on_directories(false)
-        .fallback(get(fallback));
+        .fallback(get(client_route).with_state(Arc::clone(&site)));
     Ok(Router::new()
-        .route("/", get(serve_index.clone()))
-        .route("/index.html", get(serve_index))
+        .route("/", get(index_page))
+        .route("/index.html", get(index_page))
         .fallback_service(files)
-        .layer(from_fn_with_state(headers, set_headers)))
+        .layer(from_fn_with_state(Arc::clone(&site), set_headers))
+        .with_state(site))
+}
+
+async fn index_page(State(site): State<Arc<Site>>) -> Response {
+    html(site.index.clone())
+}
+
+/// No such file: a client-side route gets the page, a missing asset a 404.
+async fn client_route(State(site): State<Arc<Site>>, uri: Uri) -> Response {
+    let last = uri.path().rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        (StatusCode::NOT_FOUND, "not found\n").into_response()
+    } else {
+        html(site.index.clone())
+    }
 }
 
 fn html(body: Bytes) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
+    let html = HeaderValue::from_static("text/html; charset=utf-8");
+    ([(header::CONTENT_TYPE, html)], body).into_response()
 }
 
-async fn set_headers(
-    State(static_headers): State<Arc<Headers>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn set_headers(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
     let fingerprinted = is_fingerprinted(request.uri().path());
     let mut response = next.run(request).await;
     let is_html = response
@@ -112,7 +97,7 @@ async fn set_headers(
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if is_html {
-        headers.insert(header::CONTENT_SECURITY_POLICY, static_headers.csp.clone());
+        headers.insert(header::CONTENT_SECURITY_POLICY, site.csp.clone());
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response

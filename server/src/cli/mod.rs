@@ -31,8 +31,9 @@ pub struct Cli {
     #[arg(long, env = "MOMENTS_SESSION_PATH", default_value = moments_protocol::DEFAULT_ENDPOINT)]
     pub session_path: String,
 
-    /// Other origins whose pages may call the endpoint (comma-separated, e.g.
-    /// https://app.example.com), with matching CORS. Its own origin always may.
+    /// Other origins whose pages may call the endpoint, with matching CORS
+    /// (comma-separated, each as scheme://host or scheme://host:port). Its own origin
+    /// always may.
     #[arg(long, env = "MOMENTS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
