@@ -196,6 +196,15 @@ impl ParClient {
         if (200..300).contains(&status) {
             return request::read_grant(&body, &self.iframe_base_url);
         }
+        if (300..400).contains(&status) {
+            // Redirects are not followed (the key must not travel to another host):
+            // the base URL is wrong, typically http for https or a portal URL.
+            return Err(ParError::BadResponse {
+                reason: format!(
+                    "status {status} (a redirect): check INFOBIP_BASE_URL, your account's https://xxxx.api.infobip.com"
+                ),
+            });
+        }
         let detail = self.detail(&body);
         Err(match status {
             401 | 403 => ParError::Auth { status, detail },

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
 mod binary;
+mod ops;
 mod router;
 mod serving;
 mod stub;

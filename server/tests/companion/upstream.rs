@@ -121,6 +121,7 @@ async fn unusable_answers_are_bad_responses_and_not_retried() {
                 "expires_in 0",
                 Reply::Status(201, r#"{"request_uri":"u","expires_in":0}"#),
             ),
+            ("a redirect", Reply::Status(301, "{}")),
         ] {
             let (answer, calls, _) = against(&[], reply).await;
             assert_error(&answer, 502, "upstream_bad_response", true);
