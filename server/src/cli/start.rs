@@ -6,6 +6,7 @@ use super::config::Upstream;
 use crate::app::App;
 use crate::config::ConfigError;
 use axum::Router;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
@@ -110,6 +111,12 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
         addr: cli.listen,
         source,
     })?;
+    // Answers are small and written whole: never hold them back for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(
