@@ -29,7 +29,7 @@ fn binary(args: &[&str]) -> Command {
 
 #[tokio::test]
 async fn help_lists_every_option_with_its_environment_variable_and_default() {
-    let output = binary(&["--help"]).output().await.unwrap();
+    let output = bounded(binary(&["--help"]).output()).await.unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
     let command = Cli::command();
@@ -119,7 +119,7 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
         ),
     ];
     for (args, expected) in cases {
-        let output = binary(args).output().await.unwrap();
+        let output = bounded(binary(args).output()).await.unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
@@ -127,7 +127,9 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
             "{args:?} should say `{expected}`:\n{stderr}"
         );
     }
-    let typo = binary(&["--rate-limit", "60/day"]).output().await.unwrap();
+    let typo = bounded(binary(&["--rate-limit", "60/day"]).output())
+        .await
+        .unwrap();
     let stderr = String::from_utf8_lossy(&typo.stderr);
     assert!(stderr.contains("write e.g. 60/min"), "{stderr}");
 }
