@@ -57,6 +57,8 @@ struct Args {
 
 struct Sample {
     measured: bool,
+    /// Open loop: how late the request left, against its schedule (a busy machine).
+    lag: Duration,
     latency: Duration,
     ok: bool,
 }
@@ -120,6 +122,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     let measured = sent >= measure_from && sent < end;
                     let _ = tx.send(Sample {
                         measured,
+                        lag: Duration::ZERO,
                         latency,
                         ok,
                     });
@@ -136,6 +139,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             while next < end {
                 tokio::time::sleep_until(next.into()).await;
                 let measured = next >= measure_from;
+                let scheduled = next;
                 next += period;
                 if in_flight.load(Ordering::Relaxed) >= args.max_in_flight {
                     if measured {
@@ -146,10 +150,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 in_flight.fetch_add(1, Ordering::Relaxed);
                 let (one, tx, in_flight) = (one.clone(), tx.clone(), Arc::clone(&in_flight));
                 tokio::spawn(async move {
-                    let (_, latency, ok) = one().await;
+                    let (sent, latency, ok) = one().await;
                     in_flight.fetch_sub(1, Ordering::Relaxed);
                     let _ = tx.send(Sample {
                         measured,
+                        lag: sent.saturating_duration_since(scheduled),
                         latency,
                         ok,
                     });
@@ -160,6 +165,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     drop(tx);
 
     let mut latencies = Vec::new();
+    let mut lags = Vec::new();
     let mut errors = 0_usize;
     let mut all = 0_usize;
     while let Some(sample) = rx.recv().await {
@@ -167,6 +173,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         if !sample.measured {
             continue;
         }
+        lags.push(u64::try_from(sample.lag.as_micros()).unwrap_or(u64::MAX));
         if sample.ok {
             latencies.push(u64::try_from(sample.latency.as_micros()).unwrap_or(u64::MAX));
         } else {
@@ -174,16 +181,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     latencies.sort_unstable();
-    let percentile = |p: f64| -> u64 {
-        if latencies.is_empty() {
+    lags.sort_unstable();
+    let rank = |sorted: &[u64], p: f64| -> u64 {
+        if sorted.is_empty() {
             return 0;
         }
-        let rank = (p / 100.0 * latencies.len() as f64).ceil() as usize;
-        latencies[rank.clamp(1, latencies.len()) - 1]
+        let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
     };
+    let percentile = |p: f64| rank(&latencies, p);
     let ok = latencies.len();
     println!(
-        "{{\"url\":{:?},\"mode\":{:?},\"duration_s\":{},\"all_requests\":{all},\"ok\":{ok},\"errors\":{errors},\"dropped\":{},\"throughput_rps\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{}}}",
+        "{{\"url\":{:?},\"mode\":{:?},\"duration_s\":{},\"all_requests\":{all},\"ok\":{ok},\"errors\":{errors},\"dropped\":{},\"throughput_rps\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"send_lag_p99_us\":{}}}",
         args.url,
         match (args.rate, args.concurrency) {
             (Some(rate), _) => format!("rate {rate}/s"),
@@ -198,6 +207,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         percentile(99.0),
         percentile(99.9),
         latencies.last().copied().unwrap_or(0),
+        rank(&lags, 99.0),
     );
     Ok(())
 }
