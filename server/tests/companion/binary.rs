@@ -156,6 +156,18 @@ async fn listening(child: &mut Child, lines: Arc<Mutex<Vec<String>>>) -> String 
 
 #[tokio::test]
 async fn sigterm_lets_the_request_in_flight_finish_then_exits_cleanly() {
+    stop_while_busy("-TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_does_the_same() {
+    stop_while_busy("-INT").await;
+}
+
+/// Starts the binary against a slow stub, sends `signal` while a request is in flight,
+/// and checks the request finishes, the exit is clean, and every log line is JSON
+/// without the key.
+async fn stop_while_busy(signal: &str) {
     bounded(async {
         let stub = Stub::start(Reply::Hang(Duration::from_millis(700))).await;
         let key = fresh_key();
@@ -189,7 +201,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_cleanly() {
         }
         let pid = child.id().unwrap().to_string();
         let killed = Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .await
             .unwrap();
