@@ -6,13 +6,16 @@
 //! single-tenant deployment limits per address, and one behind an auth proxy (where
 //! every request comes from the proxy) limits per tenant. Without `ConnectInfo` (a
 //! router merged into an app served without `into_make_service_with_connect_info`) the
-//! tenant alone is the client, and a warning says so once.
+//! tenant alone is the client, and a warning says so once; the shared account tenant
+//! ([`Tenant::account`](crate::Tenant::account), everyone) is then not limited at all,
+//! since one bucket for every user would throttle the whole site.
 //!
 //! Memory is bounded: entries whose bucket is full again are dropped when a shard
 //! fills up; if a shard is still full after that, the newcomer is let through
 //! untracked rather than refused, so a flood of addresses cannot lock out real users
 //! (the upstream concurrency limit still protects Infobip).
 
+use crate::tenant::ACCOUNT_KEY;
 use axum::extract::ConnectInfo;
 use http::HeaderName;
 use http::request::Parts;
@@ -102,6 +105,9 @@ impl RateLimiter {
     /// Takes one request from this client's bucket, or says how long until one is free.
     pub(crate) fn check(&self, tenant: &str, request: &Parts) -> Result<(), Duration> {
         let address = self.client_address(request);
+        if address.is_none() && tenant == ACCOUNT_KEY {
+            return Ok(());
+        }
         let key = self.hasher.hash_one((tenant, address));
         let now = nanos(self.epoch.elapsed());
         let shard = &self.shards[usize::try_from(key % SHARDS as u64).unwrap_or(0)];
@@ -137,7 +143,7 @@ impl RateLimiter {
         });
         if address.is_none() && !self.warned_no_address.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                "no client address (serve the app with into_make_service_with_connect_info::<SocketAddr>()): rate limiting per tenant only"
+                "no client address (serve the app with into_make_service_with_connect_info::<SocketAddr>(), or set a client IP header): rate limiting per tenant only, and not at all for the shared account tenant"
             );
         }
         address.map(|ip| match ip {
@@ -218,5 +224,17 @@ mod tests {
         assert_eq!(limiter.check("t", &anonymous), Ok(()));
         assert!(limiter.check("t", &anonymous).is_err());
         assert_eq!(limiter.check("u", &anonymous), Ok(()));
+        for _ in 0..3 {
+            assert_eq!(
+                limiter.check(ACCOUNT_KEY, &anonymous),
+                Ok(()),
+                "everyone is not one client"
+            );
+        }
+        assert_eq!(limiter.check(ACCOUNT_KEY, &from("10.0.0.1:1")), Ok(()));
+        assert!(
+            limiter.check(ACCOUNT_KEY, &from("10.0.0.1:1")).is_err(),
+            "by address"
+        );
     }
 }

@@ -79,10 +79,9 @@ impl Cli {
                 ));
             }
             (None, _) => config.with_tenants(SingleTenant(Tenant {
-                key: "account".to_owned(),
                 application_id: self.application_id.clone(),
                 entity_id: self.entity_id.clone(),
-                embeddings: EmbeddingAccess::All,
+                ..Tenant::account()
             })),
         };
         config.validate()?;

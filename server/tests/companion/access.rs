@@ -3,12 +3,14 @@
 
 use crate::stub::{Reply, Stub};
 use crate::support::{bounded, call, config, fresh_key, metric, request, session};
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use moments_par::{
     EmbeddingAccess, EmbeddingId, Embeddings, RateLimit, Tenant, TrustedHeader, UpstreamLimit,
     router,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 #[tokio::test]
@@ -80,16 +82,23 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
         let stub = Stub::start(Reply::Grant).await;
         let limit = RateLimit::per_minute(2).with_burst(2);
         let app = router(config(&stub.url, &fresh_key()).with_rate_limit(Some(limit))).unwrap();
+        // As the binary serves it: with the peer's address.
+        let peer: SocketAddr = "192.0.2.7:50000".parse().unwrap();
+        let from_peer = || session().extension(ConnectInfo(peer));
         for _ in 0..2 {
-            assert_eq!(call(&app, session(), "{}").await.status, StatusCode::OK);
+            assert_eq!(call(&app, from_peer(), "{}").await.status, StatusCode::OK);
         }
-        let limited = call(&app, session(), "{}").await;
+        let limited = call(&app, from_peer(), "{}").await;
         assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(limited.code(), "rate_limited");
         assert_eq!(limited.json()["error"]["retryable"], true);
         let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
         assert!((29..=30).contains(&wait), "one interval of 30 s: {wait}");
         assert_eq!(stub.calls(), 2, "the refused request cost Infobip nothing");
+        // Without an address, the shared account tenant is everyone: not one bucket.
+        assert_eq!(call(&app, session(), "{}").await.status, StatusCode::OK);
+        assert_eq!(call(&app, session(), "{}").await.status, StatusCode::OK);
+        assert_eq!(call(&app, session(), "{}").await.status, StatusCode::OK);
 
         let metrics = call(&app, Request::get("/metrics"), "").await.text;
         assert_eq!(
