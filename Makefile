@@ -19,7 +19,7 @@ setup:
 dist: setup
 	PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
 
-## make bench: moments-par against a stub Infobip, beside the same load sent straight to it (release build; ~4 min)
+## make bench: moments-par against a stub Infobip, beside the same load sent straight to it (release build; about 5 min)
 bench:
 	bench/run
 
