@@ -1,7 +1,7 @@
 # moments-embed: the two commands a newcomer needs, and the pieces behind them.
 # Every target runs scripts/setup first (seconds when everything is installed).
 
-.PHONY: demo test soak setup dist clean
+.PHONY: demo test soak setup dist bench clean
 
 ## make demo: companion + sandbox + `trunk serve` on http://127.0.0.1:8080 (Ctrl-C stops all)
 demo:
@@ -22,6 +22,10 @@ setup:
 ## make dist: build the demo for release into dist/ (served by `moments-par --static-dir dist`)
 dist: setup
 	PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
+
+## make bench: moments-par against a stub Infobip, beside the same load sent straight to it (release build; about 5 min)
+bench:
+	bench/run
 
 clean:
 	cargo clean

@@ -1,66 +1,41 @@
 //! `Config`: everything the session endpoint needs, validated once at start.
 
-use crate::par_client::{EmbeddingId, ParClientConfig};
+use crate::embeddings::Embeddings;
+use crate::ops::OpsRoutes;
+use crate::par_client::ParClientConfig;
+use crate::rate_limit::RateLimit;
 use crate::tenant::{SingleTenant, Tenant, TenantResolver};
+use crate::upstream_gate::UpstreamLimit;
+use http::HeaderName;
 use moments_protocol::DEFAULT_ENDPOINT;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-
-/// The allowlist of embeddings the browser may ask for, by name.
-///
-/// The browser sends a name (`{"embedding":"campaigns"}`) or nothing (the default);
-/// only the server knows Infobip's `embedding_id`s.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Embeddings {
-    default: String,
-    by_name: BTreeMap<String, EmbeddingId>,
-}
-
-/// The name the single embedding gets when configured as a bare id.
-pub const DEFAULT_EMBEDDING_NAME: &str = "default";
-
-impl Embeddings {
-    /// One embedding, named [`DEFAULT_EMBEDDING_NAME`].
-    pub fn single(id: EmbeddingId) -> Self {
-        Self {
-            default: DEFAULT_EMBEDDING_NAME.to_owned(),
-            by_name: BTreeMap::from([(DEFAULT_EMBEDDING_NAME.to_owned(), id)]),
-        }
-    }
-
-    /// Several named embeddings; `default` must be one of them.
-    pub fn named(
-        default: impl Into<String>,
-        by_name: BTreeMap<String, EmbeddingId>,
-    ) -> Result<Self, ConfigError> {
-        let default = default.into();
-        if !by_name.contains_key(&default) {
-            return Err(ConfigError::new(format!(
-                "the default embedding `{default}` is not in the embedding list ({})",
-                by_name.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
-        }
-        Ok(Self { default, by_name })
-    }
-
-    /// The name used when the browser names none.
-    pub fn default_name(&self) -> &str {
-        &self.default
-    }
-
-    /// The id for `name`, if allowed.
-    pub fn get(&self, name: &str) -> Option<&EmbeddingId> {
-        self.by_name.get(name)
-    }
-
-    /// Every allowed name.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.by_name.keys().map(String::as_str)
-    }
-}
+use std::time::Duration;
 
 /// The session endpoint's configuration.
+///
+/// Start from [`Config::new`] and change what you need with the `with_*` methods;
+/// [`router`](crate::router) validates it and says what to fix.
+///
+/// ```
+/// use moments_par::{Config, EmbeddingId, Embeddings, ParClientConfig, RateLimit, RetryPolicy};
+/// use std::time::Duration;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let par = ParClientConfig {
+///     base_url: "https://xxxx.api.infobip.com".parse()?,
+///     api_key: "secret".into(),
+///     iframe_base_url: "https://embeddings.infobip.com".parse()?,
+///     connect_timeout: Duration::from_secs(2),
+///     request_timeout: Duration::from_secs(5),
+///     retry: RetryPolicy::default(),
+/// };
+/// let config = Config::new(par, Embeddings::single(EmbeddingId::Number(42)))
+///     .with_allowed_origins(["https://app.example.com"])
+///     .with_rate_limit(Some(RateLimit::per_minute(30)));
+/// config.validate()?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Config {
     /// Upstream: Infobip base URL, key, frame URL, timeouts, retries.
@@ -73,6 +48,12 @@ pub struct Config {
     pub session_path: String,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) client_ip_header: Option<HeaderName>,
+    pub(crate) upstream_limit: UpstreamLimit,
+    pub(crate) upstream_deadline: Duration,
+    pub(crate) ops: OpsRoutes,
 }
 
 impl fmt::Debug for Config {
@@ -82,12 +63,20 @@ impl fmt::Debug for Config {
             .field("embeddings", &self.embeddings)
             .field("session_path", &self.session_path)
             .field("body_limit", &self.body_limit)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("rate_limit", &self.rate_limit)
+            .field("client_ip_header", &self.client_ip_header)
+            .field("upstream_limit", &self.upstream_limit)
+            .field("upstream_deadline", &self.upstream_deadline)
+            .field("ops", &self.ops)
             .finish_non_exhaustive()
     }
 }
 
 impl Config {
-    /// A configuration for one tenant (the account itself) with defaults elsewhere.
+    /// A configuration for one tenant (the account itself) with defaults elsewhere:
+    /// same-origin callers only, [`RateLimit::default`], [`UpstreamLimit::default`],
+    /// a 10 s upstream deadline, a 4 KiB body limit, [`OpsRoutes::default`].
     pub fn new(par: ParClientConfig, embeddings: Embeddings) -> Self {
         Self {
             par,
@@ -95,6 +84,12 @@ impl Config {
             tenants: Arc::new(SingleTenant(Tenant::account())),
             session_path: DEFAULT_ENDPOINT.to_owned(),
             body_limit: 4 * 1024,
+            allowed_origins: Vec::new(),
+            rate_limit: Some(RateLimit::default()),
+            client_ip_header: None,
+            upstream_limit: UpstreamLimit::default(),
+            upstream_deadline: Duration::from_secs(10),
+            ops: OpsRoutes::default(),
         }
     }
 
@@ -105,11 +100,85 @@ impl Config {
         self
     }
 
+    /// Mounts the session endpoint at `path` instead of [`DEFAULT_ENDPOINT`].
+    #[must_use]
+    pub fn with_session_path(mut self, path: impl Into<String>) -> Self {
+        self.session_path = path.into();
+        self
+    }
+
+    /// Accepts request bodies up to `bytes` (at least 64).
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Lets pages of these origins (`https://app.example.com`) call the endpoint too,
+    /// with matching CORS. The endpoint's own origin is always allowed.
+    #[must_use]
+    pub fn with_allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The per-client rate limit; `None` turns it off (e.g. when a gateway in front
+    /// already limits).
+    #[must_use]
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Reads the client's address for rate limiting from this header (its last
+    /// entry), as set by a reverse proxy you control, instead of the socket peer.
+    /// Only set it when every request passes that proxy: clients can send it too.
+    #[must_use]
+    pub fn with_client_ip_header(mut self, header: HeaderName) -> Self {
+        self.client_ip_header = Some(header);
+        self
+    }
+
+    /// The global limit on concurrent calls to Infobip.
+    #[must_use]
+    pub fn with_upstream_limit(mut self, limit: UpstreamLimit) -> Self {
+        self.upstream_limit = limit;
+        self
+    }
+
+    /// How long one session request may spend on Infobip in all, retries included.
+    /// Keep it below the component's `fetch_timeout` (15 s by default).
+    #[must_use]
+    pub fn with_upstream_deadline(mut self, deadline: Duration) -> Self {
+        self.upstream_deadline = deadline;
+        self
+    }
+
+    /// Where `/healthz`, `/readyz` and `/metrics` are served, if at all.
+    #[must_use]
+    pub fn with_ops_routes(mut self, ops: OpsRoutes) -> Self {
+        self.ops = ops;
+        self
+    }
+
     /// Checks what can be checked before serving. Messages say what to fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !self.session_path.starts_with('/') {
+        for (what, path) in std::iter::once(("the session path", self.session_path.as_str()))
+            .chain(self.ops.paths().map(|p| ("an operations path", p)))
+        {
+            if !path.starts_with('/') || path.contains(['{', '}', '*', '?', '#']) {
+                return Err(ConfigError::new(format!(
+                    "{what} `{path}` must start with `/` and be a plain path"
+                )));
+            }
+        }
+        if self.ops.paths().any(|p| p == self.session_path) {
             return Err(ConfigError::new(format!(
-                "the session path `{}` must start with `/`",
+                "the session path `{}` is also an operations path; pick another",
                 self.session_path
             )));
         }
@@ -125,6 +194,35 @@ impl Config {
         }
         if self.body_limit < 64 {
             return Err(ConfigError::new("the body limit must be at least 64 bytes"));
+        }
+        crate::origin::OriginPolicy::new(&self.allowed_origins)?;
+        if let Some(limit) = self.rate_limit
+            && (limit.requests == 0 || limit.burst == 0 || limit.per.is_zero())
+        {
+            return Err(ConfigError::new(
+                "the rate limit needs at least 1 request per non-zero period and a burst of at least 1 (or turn it off)",
+            ));
+        }
+        if self.upstream_limit.concurrency == 0 {
+            return Err(ConfigError::new(
+                "the upstream concurrency must be at least 1",
+            ));
+        }
+        let par = &self.par;
+        if par.connect_timeout.is_zero() || par.request_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "the upstream connect and request timeouts must be above zero",
+            ));
+        }
+        if par.retry.attempts == 0 {
+            return Err(ConfigError::new(
+                "the upstream attempts must be at least 1 (1 means no retry)",
+            ));
+        }
+        if self.upstream_deadline < par.request_timeout.min(Duration::from_millis(100)) {
+            return Err(ConfigError::new(
+                "the upstream deadline must leave room for at least one attempt (100 ms or more)",
+            ));
         }
         Ok(())
     }

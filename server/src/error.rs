@@ -5,6 +5,7 @@
 //! API key, an upstream body or our internals: those go to the log, at most.
 
 use crate::par_client::ParError;
+use crate::tenant::TenantRejection;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -91,6 +92,17 @@ impl From<ParError> for AppError {
         match error.retry_after() {
             Some(after) => app.retry_after(after),
             None => app,
+        }
+    }
+}
+
+impl From<TenantRejection> for AppError {
+    fn from(rejection: TenantRejection) -> Self {
+        match rejection {
+            TenantRejection::Unauthenticated(message) => {
+                Self::new(ErrorCode::Unauthorized, message)
+            }
+            TenantRejection::Forbidden(message) => Self::new(ErrorCode::Forbidden, message),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! ## Usage
 //! ```no_run
 //! use moments_par::{Config, EmbeddingId, Embeddings, ParClientConfig, RetryPolicy};
+//! use std::net::SocketAddr;
 //! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +20,7 @@
 //!     api_key: std::env::var("INFOBIP_API_KEY")?.into(),
 //!     iframe_base_url: "https://embeddings.infobip.com".parse()?,
 //!     connect_timeout: Duration::from_secs(2),
-//!     request_timeout: Duration::from_secs(8),
+//!     request_timeout: Duration::from_secs(5),
 //!     retry: RetryPolicy::default(),
 //! };
 //! let config = Config::new(par, Embeddings::single(EmbeddingId::Number(42)));
@@ -27,53 +28,62 @@
 //!     // ... your routes ...
 //!     .merge(moments_par::router(config)?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // With the peer address, the rate limit tells clients apart (else: by tenant only).
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## What a session request goes through
+//! The origin check (same-origin, or a listed origin with CORS: a CSRF defence), the
+//! [`TenantResolver`] (who is asking; the browser never names a tenant), the per-client
+//! [`RateLimit`], JSON within the body limit, the embedding allowlist ([`Embeddings`]),
+//! a slot in the [`UpstreamLimit`], then one PAR call with bounded retries inside a
+//! deadline ([`ParClient`]). Every refusal is an [`AppError`]: a status and a code from
+//! the closed set in `moments_protocol::ErrorCode`, with a sentence for a person.
+//! Around it: a request id and a trace span per request, Prometheus metrics, and
+//! `/healthz`, `/readyz`, `/metrics` ([`OpsRoutes`]).
 
+mod app;
 pub mod cli;
 mod config;
+mod embeddings;
 mod error;
+mod metrics;
+mod ops;
+mod origin;
 mod par_client;
+mod rate_limit;
+mod request_id;
 mod session;
+mod static_files;
 mod tenant;
+mod trusted_header;
+mod upstream_gate;
 
-pub use config::{Config, ConfigError, DEFAULT_EMBEDDING_NAME, Embeddings};
+pub use config::{Config, ConfigError};
+pub use embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
 pub use error::AppError;
+pub use ops::OpsRoutes;
 pub use par_client::{
     EmbeddingId, PAR_PATH, ParClient, ParClientBuildError, ParClientConfig, ParError, ParGrant,
     ParRequest, RetryPolicy, SCOPES, UpstreamDetail,
 };
+pub use rate_limit::RateLimit;
 pub use tenant::{EmbeddingAccess, SingleTenant, Tenant, TenantRejection, TenantResolver};
+pub use trusted_header::{TenantsFile, TrustedHeader};
+pub use upstream_gate::UpstreamLimit;
 
 use axum::Router;
-use axum::routing::{get, post};
-use moments_protocol::ErrorCode;
-use std::sync::Arc;
 
-/// The session endpoint (and `/healthz`) as a `Router` to serve or merge.
+/// The session endpoint and the operations endpoints (`/healthz`, `/readyz`,
+/// `/metrics`; see [`OpsRoutes`]) as a `Router` to serve or merge, with its layers:
+/// request ids, a trace span per request, metrics, a timeout backstop.
 ///
 /// Fails when `config` does not validate or the HTTP client cannot be built; the
 /// error says what to fix.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so the rate
+/// limit can tell clients apart by address (without it, by tenant only).
 pub fn router(config: Config) -> Result<Router, ConfigError> {
-    config.validate()?;
-    let par = ParClient::new(&config.par).map_err(|e| ConfigError::new(e.to_string()))?;
-    let state = session::SessionState {
-        par,
-        embeddings: Arc::new(config.embeddings),
-        tenants: config.tenants,
-        body_limit: config.body_limit,
-    };
-    let session_route = post(session::create_session).fallback(method_not_allowed);
-    Ok(Router::new()
-        .route(&config.session_path, session_route)
-        .with_state(state)
-        .route("/healthz", get(|| async { "ok\n" })))
-}
-
-async fn method_not_allowed() -> AppError {
-    AppError::new(
-        ErrorCode::MethodNotAllowed,
-        "This endpoint only answers POST.",
-    )
+    Ok(app::App::new(config)?.into_router(Router::new()))
 }

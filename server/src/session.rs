@@ -1,9 +1,15 @@
 //! `POST /api/moments/session`: the endpoint `<MomentsEmbed/>` calls.
+//!
+//! In order, each step answering its own 4xx before anything reaches Infobip: who is
+//! asking (the tenant resolver), how often (the rate limit), what they sent (JSON only,
+//! within the body limit, parsed strictly, tenant fields refused), which embedding
+//! (the allowlist and the tenant's share of it). Then a slot in the upstream gate and
+//! one PAR call with its retries inside the deadline.
 
-use crate::config::Embeddings;
+use crate::app::AppState;
 use crate::error::AppError;
-use crate::par_client::{ParClient, ParError, ParRequest};
-use crate::tenant::{Tenant, TenantRejection, TenantResolver};
+use crate::par_client::{ParError, ParRequest};
+use crate::tenant::Tenant;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,26 +18,31 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use moments_protocol::{ErrorCode, SessionGrant, SessionRequest, fingerprint};
 use serde_json::{Map, Value};
-use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Body fields only the server may choose; a browser sending one is refused, loudly.
 const SERVER_ONLY_FIELDS: [&str; 3] = ["application_id", "entity_id", "embedding_id"];
 
-/// The endpoint's shared state.
-#[derive(Clone)]
-pub(crate) struct SessionState {
-    pub(crate) par: ParClient,
-    pub(crate) embeddings: Arc<Embeddings>,
-    pub(crate) tenants: Arc<dyn TenantResolver>,
-    pub(crate) body_limit: usize,
-}
+/// How long a client may take to send its (small) body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) async fn create_session(
-    State(state): State<SessionState>,
+    State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
     let tenant = state.tenants.resolve(&parts)?;
+    if let Some(limiter) = &state.rate_limiter {
+        limiter.check(&tenant.key, &parts).map_err(|wait| {
+            state.metrics.rate_limited();
+            tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
+            AppError::new(
+                ErrorCode::RateLimited,
+                "Too many requests for a Moments session. Please wait a moment and try again.",
+            )
+            .retry_after(wait)
+        })?;
+    }
     require_json(&parts.headers)?;
     let body = read_body(body, state.body_limit).await?;
     let asked = parse_session_request(&body)?;
@@ -39,6 +50,8 @@ pub(crate) async fn create_session(
         .embedding
         .as_deref()
         .unwrap_or(state.embeddings.default_name());
+    // One answer for "no such embedding" and "not yours": a tenant learns nothing
+    // about what other tenants may open.
     let embedding_id = state
         .embeddings
         .get(name)
@@ -61,9 +74,14 @@ pub(crate) async fn create_session(
         entity_id,
         ..ParRequest::new(embedding_id.clone())
     };
-    let grant = state.par.push(&par_request).await.inspect_err(|error| {
-        log_upstream_failure(error, &key);
-    })?;
+    let slot = state.upstream.enter().await?;
+    let deadline = Instant::now() + state.upstream_deadline;
+    let grant = state
+        .par
+        .push_before(&par_request, deadline)
+        .await
+        .inspect_err(|error| log_upstream_failure(error, &key))?;
+    drop(slot);
     tracing::info!(
         tenant = %key,
         embedding = name,
@@ -122,7 +140,10 @@ fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, AppError> {
-    match Limited::new(body, limit).collect().await {
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| AppError::bad_request("The request body did not arrive in time."))?;
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(AppError::new(
             ErrorCode::PayloadTooLarge,
@@ -160,17 +181,6 @@ fn refuse_server_only_fields(fields: &Map<String, Value>) -> Result<(), AppError
             "`{field}` is chosen by the server from your signed-in account; the browser may only send `embedding`."
         ))),
         None => Ok(()),
-    }
-}
-
-impl From<TenantRejection> for AppError {
-    fn from(rejection: TenantRejection) -> Self {
-        match rejection {
-            TenantRejection::Unauthenticated(message) => {
-                Self::new(ErrorCode::Unauthorized, message)
-            }
-            TenantRejection::Forbidden(message) => Self::new(ErrorCode::Forbidden, message),
-        }
     }
 }
 

@@ -14,10 +14,16 @@ use http::request::Parts;
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// The key of [`Tenant::account`]: the account itself, shared by every user.
+pub(crate) const ACCOUNT_KEY: &str = "account";
+
 /// The Infobip tenant a request acts for.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Tenant {
     /// A stable key for this client (rate limiting, logs). Not sent upstream.
+    ///
+    /// `"account"` (what [`Tenant::account`] uses) means "everyone": the rate limit then
+    /// tells clients apart by address alone, and does not limit when it has none.
     pub key: String,
     /// The X application, for the "with X" case.
     pub application_id: Option<String>,
@@ -41,7 +47,7 @@ impl Tenant {
     /// The account itself, without an X tenant, allowed every embedding.
     pub fn account() -> Self {
         Self {
-            key: "account".to_owned(),
+            key: ACCOUNT_KEY.to_owned(),
             application_id: None,
             entity_id: None,
             embeddings: EmbeddingAccess::All,

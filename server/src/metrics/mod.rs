@@ -1,0 +1,289 @@
+//! Prometheus metrics, counted with atomics and written in the text exposition format
+//! by hand: a dozen series do not need a metrics framework.
+//!
+//! | name | type | labels |
+//! |---|---|---|
+//! | `moments_par_http_requests_total` | counter | `route` (matched path, or `other`), `status` |
+//! | `moments_par_session_duration_seconds` | histogram | |
+//! | `moments_par_errors_total` | counter | `code` (every `ErrorCode`, zeros included) |
+//! | `moments_par_rate_limited_total` | counter | |
+//! | `moments_par_upstream_attempts_total` | counter | `outcome` (`ok`, `auth`, `rejected`, `rate_limited`, `unavailable`, `bad_response`) |
+//! | `moments_par_upstream_duration_seconds` | histogram (per attempt) | |
+//! | `moments_par_upstream_in_flight` | gauge | |
+//! | `moments_par_upstream_saturated_total` | counter (no upstream slot in time) | |
+//! | `moments_par_build_info` | gauge | `version` |
+//! | `process_resident_memory_bytes` | gauge (Linux) | |
+
+mod text;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use moments_protocol::ErrorCode;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use text::{Histogram, counter, escape, header, resident_memory_bytes};
+
+const OUTCOMES: [&str; 6] = [
+    "ok",
+    "auth",
+    "rejected",
+    "rate_limited",
+    "unavailable",
+    "bad_response",
+];
+
+/// Everything counted, shared by the router's layers, the handler and the PAR client.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    session_route: String,
+    requests: Mutex<Vec<(String, u16, u64)>>,
+    session_duration: Histogram,
+    errors: [AtomicU64; ErrorCode::ALL.len()],
+    rate_limited: AtomicU64,
+    upstream_attempts: [AtomicU64; OUTCOMES.len()],
+    upstream_duration: Histogram,
+    upstream_in_flight: AtomicI64,
+    upstream_saturated: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn new(session_route: &str) -> Self {
+        Self {
+            session_route: session_route.to_owned(),
+            requests: Mutex::default(),
+            session_duration: Histogram::default(),
+            errors: Default::default(),
+            rate_limited: AtomicU64::new(0),
+            upstream_attempts: Default::default(),
+            upstream_duration: Histogram::default(),
+            upstream_in_flight: AtomicI64::new(0),
+            upstream_saturated: AtomicU64::new(0),
+        }
+    }
+
+    fn request(&self, route: &str, status: u16) {
+        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        match requests
+            .iter_mut()
+            .find(|(r, s, _)| *s == status && r == route)
+        {
+            Some((_, _, count)) => *count += 1,
+            None => requests.push((route.to_owned(), status, 1)),
+        }
+    }
+
+    fn error(&self, code: ErrorCode) {
+        if let Some(i) = ErrorCode::ALL.iter().position(|c| *c == code) {
+            self.errors[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn upstream_saturated(&self) {
+        self.upstream_saturated.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn upstream_attempt(&self, outcome: &str, took: Duration) {
+        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
+            self.upstream_attempts[i].fetch_add(1, Relaxed);
+        }
+        self.upstream_duration.observe(took);
+    }
+
+    /// Counts a call to Infobip in flight until the guard drops.
+    pub(crate) fn upstream_call(self: &Arc<Self>) -> InFlight {
+        self.upstream_in_flight.fetch_add(1, Relaxed);
+        InFlight(Arc::clone(self))
+    }
+
+    /// The exposition text.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        header(
+            &mut out,
+            "moments_par_build_info",
+            "gauge",
+            "The running version.",
+        );
+        let _ = writeln!(
+            out,
+            "moments_par_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        header(
+            &mut out,
+            "moments_par_http_requests_total",
+            "counter",
+            "HTTP requests answered, by matched route and status.",
+        );
+        let mut requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        requests.sort();
+        for (route, status, count) in requests {
+            let _ = writeln!(
+                out,
+                "moments_par_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
+                escape(&route)
+            );
+        }
+        self.session_duration.render(
+            &mut out,
+            "moments_par_session_duration_seconds",
+            "Time to answer a session request, from routing to response.",
+        );
+        header(
+            &mut out,
+            "moments_par_errors_total",
+            "counter",
+            "Error answers, by code.",
+        );
+        for (code, count) in ErrorCode::ALL.iter().zip(&self.errors) {
+            let _ = writeln!(
+                out,
+                "moments_par_errors_total{{code=\"{code}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
+        counter(
+            &mut out,
+            "moments_par_rate_limited_total",
+            "Session requests refused by the per-client rate limit.",
+            self.rate_limited.load(Relaxed),
+        );
+        header(
+            &mut out,
+            "moments_par_upstream_attempts_total",
+            "counter",
+            "Calls to Infobip's PAR endpoint (retries included), by outcome.",
+        );
+        for (outcome, count) in OUTCOMES.iter().zip(&self.upstream_attempts) {
+            let _ = writeln!(
+                out,
+                "moments_par_upstream_attempts_total{{outcome=\"{outcome}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
+        self.upstream_duration.render(
+            &mut out,
+            "moments_par_upstream_duration_seconds",
+            "Latency of one call to Infobip's PAR endpoint.",
+        );
+        header(
+            &mut out,
+            "moments_par_upstream_in_flight",
+            "gauge",
+            "Session requests holding an upstream slot now.",
+        );
+        let _ = writeln!(
+            out,
+            "moments_par_upstream_in_flight {}",
+            self.upstream_in_flight.load(Relaxed)
+        );
+        counter(
+            &mut out,
+            "moments_par_upstream_saturated_total",
+            "Session requests that found no free upstream slot in time.",
+            self.upstream_saturated.load(Relaxed),
+        );
+        if let Some(rss) = resident_memory_bytes() {
+            header(
+                &mut out,
+                "process_resident_memory_bytes",
+                "gauge",
+                "Resident memory size in bytes.",
+            );
+            let _ = writeln!(out, "process_resident_memory_bytes {rss}");
+        }
+        out
+    }
+}
+
+/// Holds one upstream slot in the in-flight gauge.
+pub(crate) struct InFlight(Arc<Metrics>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.upstream_in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Middleware: counts every answer by route and status, and error answers by code
+/// (from the `ErrorCode` that `AppError` leaves in the response extensions).
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.request(&route, response.status().as_u16());
+    if let Some(code) = response.extensions().get::<ErrorCode>() {
+        metrics.error(*code);
+    }
+    if route == metrics.session_route {
+        metrics.session_duration.observe(started.elapsed());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_series_in_the_text_format() {
+        let metrics = Arc::new(Metrics::new("/s"));
+        metrics.request("/s", 200);
+        metrics.request("/s", 200);
+        metrics.request("/s", 429);
+        metrics.error(ErrorCode::RateLimited);
+        metrics.rate_limited();
+        metrics.upstream_attempt("ok", Duration::from_millis(3));
+        metrics.upstream_attempt("unavailable", Duration::from_secs(30));
+        let guard = metrics.upstream_call();
+        let text = metrics.render();
+        drop(guard);
+        for line in [
+            "moments_par_http_requests_total{route=\"/s\",status=\"200\"} 2",
+            "moments_par_http_requests_total{route=\"/s\",status=\"429\"} 1",
+            "moments_par_errors_total{code=\"rate_limited\"} 1",
+            "moments_par_errors_total{code=\"upstream_auth\"} 0",
+            "moments_par_rate_limited_total 1",
+            "moments_par_upstream_attempts_total{outcome=\"ok\"} 1",
+            "moments_par_upstream_duration_seconds_bucket{le=\"0.005\"} 1",
+            "moments_par_upstream_duration_seconds_bucket{le=\"10\"} 1",
+            "moments_par_upstream_duration_seconds_bucket{le=\"+Inf\"} 2",
+            "moments_par_upstream_duration_seconds_sum 30.003",
+            "moments_par_upstream_in_flight 1",
+            "# TYPE moments_par_session_duration_seconds histogram",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
+        }
+        assert!(
+            metrics
+                .render()
+                .contains("moments_par_upstream_in_flight 0\n")
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

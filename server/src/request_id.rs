@@ -1,0 +1,97 @@
+//! One id per request, in every log line of its span and in the `x-request-id` response
+//! header, so a person reporting "it failed" can be matched to the log.
+//!
+//! A caller's (or a proxy's) `x-request-id` is kept when it is a sane token (1 to 64 of
+//! `A-Z a-z 0-9 - _ . :`); anything else is replaced, so a header cannot forge log
+//! lines or bloat them.
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{HeaderName, HeaderValue};
+use rand::RngCore;
+use std::fmt::Write as _;
+use tracing::Span;
+
+/// The header that carries the id, both ways.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served, as a request extension.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestId(HeaderValue);
+
+impl RequestId {
+    fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or("-")
+    }
+}
+
+/// Middleware: picks the id, makes it available to the span, echoes it.
+pub(crate) async fn assign(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .filter(|v| is_sane(v.as_bytes()))
+        .cloned()
+        .unwrap_or_else(fresh);
+    request.headers_mut().insert(X_REQUEST_ID, id.clone());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(X_REQUEST_ID, id);
+    response
+}
+
+/// The span every request runs in: method, route (the matched path, never the raw
+/// URI, whose query might carry something private) and request id.
+pub(crate) fn span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or("-", RequestId::as_str);
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        path = request.uri().path(),
+        request_id = id,
+    )
+}
+
+fn is_sane(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// 96 random bits as 24 hex digits: unique enough to grep for, short enough to read out.
+fn fresh() -> HeaderValue {
+    let mut bytes = [0_u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut id = String::with_capacity(24);
+    for byte in bytes {
+        let _ = write!(id, "{byte:02x}");
+    }
+    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("unknown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sane_ids_are_kept() {
+        assert!(is_sane(b"abc-123_x.y:z"));
+        assert!(!is_sane(b""));
+        assert!(!is_sane(&[b'a'; 65]));
+        assert!(!is_sane(b"a b"));
+        assert!(!is_sane(b"a\"b"));
+        let fresh = fresh();
+        assert_eq!(fresh.len(), 24);
+        assert!(is_sane(fresh.as_bytes()));
+    }
+}

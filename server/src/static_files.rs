@@ -1,0 +1,194 @@
+//! Optional static serving of the built demo (`--static-dir dist`), with the headers a
+//! deployable page needs.
+//!
+//! - `Content-Security-Policy` on HTML: scripts from this origin only, plus the inline
+//!   bootstrap scripts trunk writes into `index.html`, each allowed by its SHA-256
+//!   (hashed here, at start-up, from the file as built), and `'wasm-unsafe-eval'` so
+//!   the module may be compiled; frames from the Moments frame's origin only; no
+//!   plugins, no `<base>`, and no framing of the page itself.
+//!   Styles allow `'unsafe-inline'`: the component injects its stylesheet at run time
+//!   (a host that links `moments-embed.css` itself can set `inject_css=false` and drop
+//!   it). Script stays strict, and script is what matters for XSS.
+//! - `Referrer-Policy: strict-origin-when-cross-origin`: the frame's origin may learn
+//!   which site embeds it, never the page's path or query.
+//! - `X-Content-Type-Options: nosniff` (on every answer, by the router).
+//! - `Cache-Control`: fingerprinted assets (`name-<16 hex>.ext`, as trunk names them)
+//!   are immutable for a year; everything else, `index.html` first, is `no-cache`
+//!   (revalidate each time), so a deploy is picked up at once.
+//!
+//! Unknown paths without a file extension get `index.html` (client-side routes);
+//! unknown files get a 404.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+/// The page and its policy, prepared once at start-up.
+#[derive(Debug)]
+struct Site {
+    index: Bytes,
+    csp: HeaderValue,
+}
+
+/// Serves `dir` with the headers above; `frame_origin` is the Moments frame's origin.
+///
+/// Fails when `dir` has no readable `index.html`.
+pub(crate) fn router(dir: &Path, frame_origin: &str) -> std::io::Result<Router> {
+    let index = Bytes::from(std::fs::read(dir.join("index.html"))?);
+    let csp = HeaderValue::from_str(&content_security_policy(&index, frame_origin))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let site = Arc::new(Site { index, csp });
+    let files = ServeDir::new(dir)
+        .append_index_html_on_directories(false)
+        .fallback(get(client_route).with_state(Arc::clone(&site)));
+    Ok(Router::new()
+        .route("/", get(index_page))
+        .route("/index.html", get(index_page))
+        .fallback_service(files)
+        .layer(from_fn_with_state(Arc::clone(&site), set_headers))
+        .with_state(site))
+}
+
+async fn index_page(State(site): State<Arc<Site>>) -> Response {
+    html(site.index.clone())
+}
+
+/// No such file: a client-side route gets the page, a missing asset a 404.
+async fn client_route(State(site): State<Arc<Site>>, uri: Uri) -> Response {
+    let last = uri.path().rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        (StatusCode::NOT_FOUND, "not found\n").into_response()
+    } else {
+        html(site.index.clone())
+    }
+}
+
+fn html(body: Bytes) -> Response {
+    let html = HeaderValue::from_static("text/html; charset=utf-8");
+    ([(header::CONTENT_TYPE, html)], body).into_response()
+}
+
+async fn set_headers(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
+    let fingerprinted = is_fingerprinted(request.uri().path());
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let cacheable = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    let cache = if fingerprinted && cacheable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if is_html {
+        headers.insert(header::CONTENT_SECURITY_POLICY, site.csp.clone());
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// The policy for `index`, with a hash for each of its inline scripts.
+fn content_security_policy(index: &[u8], frame_origin: &str) -> String {
+    let hashes: String = inline_scripts(&String::from_utf8_lossy(index))
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-src {frame_origin}; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'self'; object-src 'none'"
+    )
+}
+
+/// The text of every `<script>` without a `src`, exactly as the browser hashes it.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    let lower = html.to_ascii_lowercase();
+    let mut scripts = Vec::new();
+    let mut from = 0;
+    while let Some(open) = lower[from..].find("<script").map(|i| i + from) {
+        let Some(tag_end) = lower[open..].find('>').map(|i| i + open) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else {
+            break;
+        };
+        let attributes = &lower[open + "<script".len()..tag_end];
+        let has_src = attributes
+            .split(|c: char| c.is_ascii_whitespace())
+            .any(|a| a == "src" || a.starts_with("src="));
+        if !has_src {
+            scripts.push(&html[tag_end + 1..close]);
+        }
+        from = close;
+    }
+    scripts.into_iter()
+}
+
+/// `moments-embed-demo-813e6a4566e19c6f.js`, `…-ffe57dda7eee8b64_bg.wasm`: a name
+/// with a 16-hex-digit content hash, which trunk changes whenever the content does.
+fn is_fingerprinted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    name.split('-').skip(1).any(|part| {
+        let hex = part.bytes().take_while(u8::is_ascii_hexdigit).count();
+        hex == 16 && matches!(part.as_bytes().get(16), Some(b'.' | b'_'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_found_and_hashed_as_written() {
+        let html = "<head><SCRIPT type=\"module\">\nimport x from '/a.js';\n</script>\
+                    <script src=\"/b.js\"></script><script>one()</script></head>";
+        let scripts: Vec<_> = inline_scripts(html).collect();
+        assert_eq!(scripts, ["\nimport x from '/a.js';\n", "one()"]);
+        let csp = content_security_policy(b"<script>alert(1)</script>", "https://f.test");
+        // `echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64`
+        assert!(
+            csp.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-src https://f.test;"), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    }
+
+    #[test]
+    fn only_trunk_fingerprinted_names_are_immutable() {
+        assert!(is_fingerprinted("/moments-embed-demo-813e6a4566e19c6f.js"));
+        assert!(is_fingerprinted(
+            "/moments-embed-demo-ffe57dda7eee8b64_bg.wasm"
+        ));
+        assert!(is_fingerprinted("/demo-a0806d1e0a00eb27.css"));
+        assert!(!is_fingerprinted("/index.html"));
+        assert!(!is_fingerprinted("/"));
+        assert!(!is_fingerprinted("/logo-1234.png"));
+        assert!(
+            !is_fingerprinted("/a0806d1e0a00eb27.css"),
+            "a hash alone is a name"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The trusted-header resolver: an auth proxy in front of the companion (oauth2-proxy,
+//! an API gateway, your own edge) authenticates the user and names their organisation
+//! in a header; a TOML file maps that name to the Infobip tenant.
+//!
+//! Only safe when every request reaches the companion through that proxy, and the
+//! proxy overwrites the header (clients can send it too). The companion then never
+//! needs to know how users sign in.
+//!
+//! The file:
+//! ```toml
+//! # Names the browser may ask for (besides any given on the command line).
+//! [embeddings]
+//! campaigns = 42
+//! reminders = 43
+//!
+//! # One table per header value.
+//! [tenants.acme]
+//! application_id = "my-platform"   # X application (optional)
+//! entity_id = "acme"               # X entity (optional)
+//! embeddings = ["campaigns"]       # optional; all of them when left out
+//! ```
+
+use crate::config::ConfigError;
+use crate::par_client::EmbeddingId;
+use crate::tenant::{EmbeddingAccess, Tenant, TenantRejection, TenantResolver};
+use http::HeaderName;
+use http::request::Parts;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+/// The contents of a tenants file: embeddings by name and tenants by header value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TenantsFile {
+    /// Extra embeddings for the allowlist, by name.
+    pub embeddings: BTreeMap<String, EmbeddingId>,
+    /// Tenants, by the header value that selects them.
+    pub tenants: BTreeMap<String, Tenant>,
+}
+
+impl TenantsFile {
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(format!(
+                "cannot read the tenants file {}: {e}",
+                path.display()
+            ))
+        })?;
+        Self::parse(&text)
+            .map_err(|e| ConfigError::new(format!("tenants file {}: {e}", path.display())))
+    }
+
+    /// Parses the TOML text of a tenants file (see the module docs).
+    ///
+    /// ```
+    /// use moments_par::{EmbeddingId, TenantsFile};
+    /// let file = TenantsFile::parse(r#"
+    ///     [embeddings]
+    ///     campaigns = 42
+    ///     [tenants.acme]
+    ///     entity_id = "acme"
+    /// "#)?;
+    /// assert_eq!(file.embeddings["campaigns"], EmbeddingId::Number(42));
+    /// assert_eq!(file.tenants["acme"].entity_id.as_deref(), Some("acme"));
+    /// # Ok::<(), moments_par::ConfigError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            embeddings: BTreeMap<String, RawId>,
+            #[serde(default)]
+            tenants: BTreeMap<String, Entry>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum RawId {
+            Number(u64),
+            Text(String),
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            application_id: Option<String>,
+            entity_id: Option<String>,
+            embeddings: Option<BTreeSet<String>>,
+        }
+
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::new(e.to_string()))?;
+        let mut embeddings = BTreeMap::new();
+        for (name, raw) in file.embeddings {
+            let id = match raw {
+                RawId::Number(n) => Some(EmbeddingId::Number(n)),
+                RawId::Text(text) => EmbeddingId::parse(&text),
+            }
+            .ok_or_else(|| ConfigError::new(format!("embedding `{name}` has an empty id")))?;
+            embeddings.insert(name, id);
+        }
+        let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let tenants = file
+            .tenants
+            .into_iter()
+            .map(|(key, entry)| {
+                let tenant = Tenant {
+                    key: key.clone(),
+                    application_id: non_empty(entry.application_id),
+                    entity_id: non_empty(entry.entity_id),
+                    embeddings: entry
+                        .embeddings
+                        .map_or(EmbeddingAccess::All, EmbeddingAccess::Only),
+                };
+                (key, tenant)
+            })
+            .collect();
+        Ok(Self {
+            embeddings,
+            tenants,
+        })
+    }
+}
+
+/// Resolves the tenant from a header an auth proxy sets (see the module docs).
+///
+/// ```
+/// use moments_par::{Tenant, TenantResolver, TrustedHeader};
+/// use http::HeaderName;
+///
+/// let resolver = TrustedHeader::new(HeaderName::from_static("x-org"))
+///     .with_tenant("acme", Tenant { entity_id: Some("acme".into()), ..Tenant::account() });
+/// let request = http::Request::post("/").header("x-org", "acme").body(()).unwrap();
+/// let tenant = resolver.resolve(&request.into_parts().0).unwrap();
+/// assert_eq!(tenant.key, "acme");
+/// ```
+#[derive(Clone, Debug)]
+pub struct TrustedHeader {
+    header: HeaderName,
+    tenants: HashMap<String, Tenant>,
+}
+
+impl TrustedHeader {
+    /// A resolver reading `header`, with no tenants yet.
+    pub fn new(header: HeaderName) -> Self {
+        Self {
+            header,
+            tenants: HashMap::new(),
+        }
+    }
+
+    /// Adds the tenant selected by the header value `value`; its key becomes `value`.
+    #[must_use]
+    pub fn with_tenant(mut self, value: impl Into<String>, mut tenant: Tenant) -> Self {
+        let value = value.into();
+        tenant.key.clone_from(&value);
+        self.tenants.insert(value, tenant);
+        self
+    }
+
+    /// Every tenant, for checks at start-up.
+    pub fn tenants(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.values()
+    }
+}
+
+impl TenantResolver for TrustedHeader {
+    fn resolve(&self, request: &Parts) -> Result<Tenant, TenantRejection> {
+        let mut values = request.headers.get_all(&self.header).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return Err(TenantRejection::Unauthenticated(
+                "You are not signed in (or your sign-in did not reach this server). Please sign in and try again.".into(),
+            ));
+        };
+        value
+            .to_str()
+            .ok()
+            .and_then(|name| self.tenants.get(name))
+            .cloned()
+            .ok_or_else(|| {
+                TenantRejection::Forbidden(
+                    "Your organisation is not set up for Infobip Moments. Ask an administrator to add it.".into(),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver() -> TrustedHeader {
+        let file = TenantsFile::parse(
+            r#"
+            [embeddings]
+            campaigns = 42
+            reminders = "rem-7"
+            [tenants.acme]
+            application_id = "platform"
+            entity_id = "acme"
+            embeddings = ["campaigns"]
+            [tenants.globex]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            file.embeddings["reminders"],
+            EmbeddingId::Text("rem-7".into())
+        );
+        file.tenants.into_iter().fold(
+            TrustedHeader::new(HeaderName::from_static("x-org")),
+            |r, (k, t)| r.with_tenant(k, t),
+        )
+    }
+
+    fn with(values: &[&str]) -> Parts {
+        let mut builder = http::Request::post("/");
+        for value in values {
+            builder = builder.header("x-org", *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_header_value_selects_the_tenant() {
+        let acme = resolver().resolve(&with(&["acme"])).unwrap();
+        assert_eq!(acme.entity_id.as_deref(), Some("acme"));
+        assert!(acme.embeddings.allows("campaigns") && !acme.embeddings.allows("reminders"));
+        let globex = resolver().resolve(&with(&["globex"])).unwrap();
+        assert_eq!((globex.application_id, globex.entity_id), (None, None));
+        assert!(globex.embeddings.allows("reminders"));
+    }
+
+    #[test]
+    fn missing_unknown_or_doubled_headers_are_refused() {
+        let r = resolver();
+        assert!(matches!(
+            r.resolve(&with(&[])),
+            Err(TenantRejection::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            r.resolve(&with(&["initech"])),
+            Err(TenantRejection::Forbidden(_))
+        ));
+        assert!(r.resolve(&with(&["acme", "globex"])).is_err());
+    }
+
+    #[test]
+    fn typos_in_the_file_are_errors_that_say_where() {
+        let error = TenantsFile::parse("[tenants.acme]\nentityid = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("entityid"), "{error}");
+        assert!(TenantsFile::parse("[embeddings]\na = \"\"\n").is_err());
+    }
+}

@@ -1,0 +1,240 @@
+//! The `moments-par` executable itself: `--help`, refusing a bad configuration with a
+//! message that says what to fix, and SIGTERM finishing the request in flight.
+
+use crate::stub::{Reply, Stub};
+use crate::support::{bounded, fresh_key};
+use clap::CommandFactory;
+use moments_par::cli::Cli;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_moments-par");
+
+/// The binary with a clean environment (no stray `INFOBIP_*` or `MOMENTS_*`).
+fn binary(args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+#[tokio::test]
+async fn help_lists_every_option_with_its_environment_variable_and_default() {
+    let output = bounded(binary(&["--help"]).output()).await.unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    let command = Cli::command();
+    let mut checked = 0;
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        assert!(
+            help.contains(&format!("--{long}")),
+            "--{long} missing from\n{help}"
+        );
+        match arg.get_env() {
+            Some(env) => {
+                let env = env.to_str().unwrap();
+                assert!(
+                    help.contains(&format!("[env: {env}")),
+                    "--{long}: no [env: {env}]"
+                );
+            }
+            None => assert_eq!(
+                long, "sandbox",
+                "only --sandbox has no variable, on purpose"
+            ),
+        }
+        for default in arg.get_default_values() {
+            let default = default.to_str().unwrap();
+            assert!(
+                help.contains(&format!("[default: {default}]")),
+                "--{long}: no [default: {default}]"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "every option, not a few: {checked}");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_is_refused_with_what_to_fix() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["--embedding-id", "42"], "set INFOBIP_API_KEY"),
+        (&["--infobip-api-key", "k"], "set MOMENTS_EMBEDDING_ID"),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embeddings",
+                "a=1,b=2",
+                "--default-embedding",
+                "c",
+            ],
+            "`c` is not in the embedding list (a, b)",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--allowed-origins",
+                "app.example.com",
+            ],
+            "scheme://host[:port]",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--tenant-header",
+                "x-org",
+            ],
+            "set MOMENTS_TENANTS_FILE",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--tenants-file",
+                "/nonexistent.toml",
+            ],
+            "cannot read the tenants file /nonexistent.toml",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = bounded(binary(args).output()).await.unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?} should say `{expected}`:\n{stderr}"
+        );
+    }
+    let typo = bounded(binary(&["--rate-limit", "60/day"]).output())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(stderr.contains("write e.g. 60/min"), "{stderr}");
+}
+
+/// Collects stderr lines; resolves the URL from the "listening" line.
+async fn listening(child: &mut Child, lines: Arc<Mutex<Vec<String>>>) -> String {
+    let stderr = child.stderr.take().unwrap();
+    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stderr).lines();
+        let mut url_tx = Some(url_tx);
+        while let Ok(Some(line)) = reader.next_line().await {
+            if line.contains("moments-par listening")
+                && let Some(tx) = url_tx.take()
+            {
+                let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let _ = tx.send(json["fields"]["url"].as_str().unwrap().to_owned());
+            }
+            lines.lock().unwrap().push(line);
+        }
+    });
+    url_rx.await.expect("the binary said where it listens")
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_then_exits_cleanly() {
+    stop_while_busy("-TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_does_the_same() {
+    stop_while_busy("-INT").await;
+}
+
+/// Starts the binary against a slow stub, sends `signal` while a request is in flight,
+/// and checks the request finishes, the exit is clean, and every log line is JSON
+/// without the key.
+async fn stop_while_busy(signal: &str) {
+    bounded(async {
+        let stub = Stub::start(Reply::Hang(Duration::from_millis(700))).await;
+        let key = fresh_key();
+        let mut child = binary(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--upstream-timeout",
+            "3s",
+            "--infobip-base-url",
+            &stub.url,
+            "--embedding-id",
+            "42",
+        ])
+        .env("INFOBIP_API_KEY", &key)
+        .spawn()
+        .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let url = listening(&mut child, Arc::clone(&lines)).await;
+
+        let in_flight = tokio::spawn(
+            reqwest::Client::new()
+                .post(format!("{url}/api/moments/session"))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send(),
+        );
+        while stub.calls() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = child.id().unwrap().to_string();
+        let killed = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+
+        let answer = in_flight.await.unwrap().unwrap();
+        assert_eq!(answer.status(), 200, "the request in flight finished");
+        let body = answer.text().await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .expect("exits soon after")
+            .unwrap();
+        assert!(status.success(), "exit status {status}");
+
+        tokio::time::sleep(Duration::from_millis(50)).await; // the reader's last lines
+        let lines = lines.lock().unwrap().clone();
+        assert!(
+            lines.iter().any(|l| l.contains("shutting down")),
+            "{lines:#?}"
+        );
+        assert!(lines.iter().any(|l| l.contains("minted a request_uri")));
+        for line in &lines {
+            let json: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+            assert!(json["level"].is_string(), "{line}");
+            assert!(!line.contains(&key), "the key in a log line: {line}");
+            assert!(
+                !line.contains("stub-1"),
+                "a request_uri in a log line: {line}"
+            );
+        }
+        assert!(!body.contains(&key));
+        stub.shutdown().await;
+    })
+    .await;
+}

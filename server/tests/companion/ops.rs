@@ -1,0 +1,82 @@
+//! The operations endpoints and request ids, without a socket.
+
+use crate::stub::{Reply, Stub};
+use crate::support::{bounded, call, closed_port_url, config, fresh_key, metric, session};
+use axum::http::{Request, StatusCode};
+use moments_par::{OpsRoutes, router};
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let app = router(config(&stub.url, &fresh_key())).unwrap();
+        assert_eq!(call(&app, Request::get("/healthz"), "").await.text, "ok\n");
+        let ready = call(&app, Request::get("/readyz"), "").await;
+        assert_eq!(ready.json()["status"], "ready");
+        let probed = call(&app, Request::get("/readyz?upstream"), "").await;
+        assert_eq!(probed.json()["upstream"], "reachable", "{}", probed.text);
+        assert_eq!(stub.calls(), 0, "a probe is not a PAR call");
+
+        call(&app, session(), "{}").await;
+        let metrics = call(&app, Request::get("/metrics"), "").await;
+        assert_eq!(
+            metrics.header("content-type"),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        let text = metrics.text;
+        for (series, value) in [
+            (
+                "moments_par_http_requests_total{route=\"/api/moments/session\",status=\"200\"}",
+                1.0,
+            ),
+            (
+                "moments_par_http_requests_total{route=\"/healthz\",status=\"200\"}",
+                1.0,
+            ),
+            ("moments_par_upstream_attempts_total{outcome=\"ok\"}", 1.0),
+            ("moments_par_upstream_duration_seconds_count", 1.0),
+            ("moments_par_session_duration_seconds_count", 1.0),
+            ("moments_par_upstream_in_flight", 0.0),
+        ] {
+            assert_eq!(metric(&text, series), Some(value), "{series} in\n{text}");
+        }
+        stub.shutdown().await;
+
+        let dead = router(config(&closed_port_url(), "k")).unwrap();
+        let probed = call(&dead, Request::get("/readyz?upstream"), "").await;
+        assert_eq!(probed.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            call(&dead, Request::get("/readyz"), "").await.status,
+            StatusCode::OK
+        );
+
+        let bare =
+            router(config("http://127.0.0.1:9", "k").with_ops_routes(OpsRoutes::none())).unwrap();
+        assert_eq!(
+            call(&bare, Request::get("/healthz"), "").await.status,
+            StatusCode::NOT_FOUND
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_sane_and_replaced_when_not() {
+    let app = router(config("http://127.0.0.1:9", "k")).unwrap();
+    let kept = call(
+        &app,
+        Request::get("/healthz").header("x-request-id", "lb-7f3a:01"),
+        "",
+    )
+    .await;
+    assert_eq!(kept.header("x-request-id"), Some("lb-7f3a:01"));
+    let forged = "a\"b} level=ERROR forged";
+    let replaced = call(
+        &app,
+        Request::get("/healthz").header("x-request-id", forged),
+        "",
+    )
+    .await;
+    let id = replaced.header("x-request-id").unwrap();
+    assert!(id != forged && id.len() == 24, "{id}");
+}

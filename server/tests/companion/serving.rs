@@ -1,0 +1,230 @@
+//! What the binary serves, on real sockets: the session endpoint against the real
+//! sandbox, per-address rate limiting, graceful shutdown, static files with their
+//! security headers.
+
+use crate::stub::{Reply, Stub};
+use crate::support::{bounded, call, config, fresh_key, session};
+use clap::Parser;
+use moments_par::cli::{Cli, RunningServer, start};
+use moments_par::router;
+use moments_sandbox::{DEFAULT_EMBEDDING_ID, Sandbox, SandboxConfig};
+use reqwest::StatusCode;
+use std::path::PathBuf;
+use std::time::Duration;
+
+async fn serve(args: &[&str]) -> RunningServer {
+    let mut argv = vec!["moments-par", "--listen", "127.0.0.1:0"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    start(&cli).await.unwrap()
+}
+
+fn post(server: &RunningServer) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(format!("{}/api/moments/session", server.url()))
+        .header("content-type", "application/json")
+        .body("{}")
+}
+
+#[tokio::test]
+async fn the_real_sandbox_mints_and_refuses_like_infobip() {
+    bounded(async {
+        let key = fresh_key();
+        let sandbox = Sandbox::new(SandboxConfig {
+            api_key: key.clone(),
+            ..SandboxConfig::default()
+        })
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+        let mut good = config(sandbox.base_url(), &key);
+        good.embeddings = moments_par::Embeddings::single(
+            moments_par::EmbeddingId::parse(DEFAULT_EMBEDDING_ID).unwrap(),
+        );
+        let answer = call(&router(good.clone()).unwrap(), session(), "{}").await;
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+        let uri = answer.json()["request_uri"].as_str().unwrap().to_owned();
+        assert!(
+            uri.starts_with(moments_sandbox::REQUEST_URI_PREFIX),
+            "{uri}"
+        );
+
+        let mut wrong_key = good.clone();
+        wrong_key.par.api_key = "not-the-key".into();
+        let refused = call(&router(wrong_key).unwrap(), session(), "{}").await;
+        assert_eq!(refused.code(), "upstream_auth", "{}", refused.text);
+
+        let mut unknown = good;
+        unknown.embeddings = moments_par::Embeddings::single(moments_par::EmbeddingId::Number(7));
+        let rejected = call(&router(unknown).unwrap(), session(), "{}").await;
+        assert_eq!(rejected.code(), "upstream_rejected", "{}", rejected.text);
+
+        let stats = sandbox.sandbox().stats();
+        assert_eq!((stats.par_calls, stats.par_issued), (3, 1), "{stats:?}");
+        sandbox.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_binary_with_sandbox_serves_sessions_over_a_socket() {
+    bounded(async {
+        let server = serve(&["--sandbox", "--sandbox-listen", "127.0.0.1:0"]).await;
+        let answer = post(&server).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        let grant: serde_json::Value = answer.json().await.unwrap();
+        let sandbox = server.sandbox().unwrap().base_url().to_owned();
+        assert!(
+            grant["iframe_url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{sandbox}/authorize?request_uri="))
+        );
+        let ready = reqwest::get(format!("{}/readyz?upstream", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), StatusCode::OK);
+        assert_eq!(server.sandbox().unwrap().sandbox().stats().par_issued, 1);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_address_has_its_own_rate_and_a_proxy_header_can_name_it() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let key = fresh_key();
+        let upstream = [
+            "--infobip-base-url",
+            &stub.url,
+            "--infobip-api-key",
+            &key,
+            "--embedding-id",
+            "42",
+        ];
+        let mut args = upstream.to_vec();
+        args.extend(["--rate-limit", "1/min", "--rate-limit-burst", "1"]);
+        let server = serve(&args).await;
+        assert_eq!(post(&server).send().await.unwrap().status(), StatusCode::OK);
+        let limited = post(&server).send().await.unwrap();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()["retry-after"], "60");
+        server.shutdown().await;
+
+        args.extend(["--client-ip-header", "x-forwarded-for"]);
+        let server = serve(&args).await;
+        let from = |ip: &str| post(&server).header("x-forwarded-for", format!("203.0.113.9, {ip}"));
+        assert_eq!(
+            from("198.51.100.1").send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            from("198.51.100.2").send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            from("198.51.100.1").send().await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        server.shutdown().await;
+        assert_eq!(stub.calls(), 3);
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_request_in_flight_and_refuses_new_ones() {
+    bounded(async {
+        let stub = Stub::start(Reply::Hang(Duration::from_millis(600))).await;
+        let key = fresh_key();
+        let server = serve(&[
+            "--infobip-base-url",
+            &stub.url,
+            "--infobip-api-key",
+            &key,
+            "--embedding-id",
+            "42",
+            "--upstream-timeout",
+            "2s",
+        ])
+        .await;
+        let url = server.url().to_owned();
+        let in_flight = tokio::spawn(post(&server).send());
+        while stub.calls() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        server.shutdown().await;
+        let answer = in_flight.await.unwrap().unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "finished, not cut off");
+        assert!(answer.json::<serde_json::Value>().await.unwrap()["request_uri"].is_string());
+        let after = reqwest::Client::new()
+            .post(format!("{url}/api/moments/session"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        assert!(after.is_err_and(|e| e.is_connect()), "no longer listening");
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn static_files_carry_csp_caching_and_security_headers() {
+    bounded(async {
+        let dir = scratch_dir();
+        std::fs::write(
+            dir.join("index.html"),
+            "<html><head><script type=\"module\">boot()</script><script src=\"/x.js\"></script></head></html>",
+        )
+        .unwrap();
+        std::fs::write(dir.join("app-0123456789abcdef.js"), "boot=()=>{}").unwrap();
+        std::fs::write(dir.join("robots.txt"), "").unwrap();
+        let server = serve(&[
+            "--infobip-api-key", "k", "--embedding-id", "42",
+            "--iframe-base-url", "https://frames.example/embed/",
+            "--static-dir", dir.to_str().unwrap(),
+        ])
+        .await;
+        let get = |path: &str| reqwest::get(format!("{}{path}", server.url()));
+
+        let index = get("/").await.unwrap();
+        assert_eq!(index.status(), StatusCode::OK);
+        let headers = index.headers().clone();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        // `echo -n 'boot()' | openssl dgst -sha256 -binary | base64`
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-MeZS89WlF0u+o0hCvHTBt4q1WHU+U+sJKgbdRUc36mY=';"),
+            "one hash, for the inline script only: {csp}"
+        );
+        assert!(csp.contains("frame-src https://frames.example;"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
+        assert_eq!(headers["cache-control"], "no-cache");
+        assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+
+        let asset = get("/app-0123456789abcdef.js").await.unwrap();
+        assert_eq!(asset.status(), StatusCode::OK);
+        assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert!(asset.headers().get("content-security-policy").is_none());
+        assert_eq!(get("/robots.txt").await.unwrap().headers()["cache-control"], "no-cache");
+
+        let route = get("/campaigns/42").await.unwrap();
+        assert_eq!(route.status(), StatusCode::OK, "client-side routes get the page");
+        assert!(route.headers().contains_key("content-security-policy"));
+        assert_eq!(get("/missing.js").await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK, "not shadowed");
+
+        server.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    })
+    .await;
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("moments-par-static-{}", fresh_key()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
