@@ -82,12 +82,13 @@ pub(crate) async fn create_session(
         .await
         .inspect_err(|error| log_upstream_failure(error, &key))?;
     drop(slot);
-    tracing::info!(
-        tenant = %key,
-        embedding = name,
-        request_uri = %fingerprint(&grant.request_uri),
-        expires_in = grant.expires_in,
-        "minted a request_uri"
+    // Recorded on the request span, and so on its single access line (request_id.rs).
+    let span = tracing::Span::current();
+    span.record("tenant", tracing::field::display(&key));
+    span.record("embedding", name);
+    span.record(
+        "request_uri",
+        tracing::field::display(fingerprint(&grant.request_uri)),
     );
     let body = SessionGrant {
         request_uri: grant.request_uri,

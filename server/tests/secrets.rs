@@ -113,7 +113,7 @@ async fn the_key_is_in_no_response_no_log_line_and_no_debug_print() {
         );
         assert!(logs.contains("PAR call failed; retrying"), "{logs}");
         assert!(
-            logs.contains("minted a request_uri") && logs.contains("ru#"),
+            logs.contains("finished processing request") && logs.contains("request_uri=ru#"),
             "{logs}"
         );
         assert!(

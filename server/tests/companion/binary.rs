@@ -222,7 +222,12 @@ async fn stop_while_busy(signal: &str) {
             lines.iter().any(|l| l.contains("shutting down")),
             "{lines:#?}"
         );
-        assert!(lines.iter().any(|l| l.contains("minted a request_uri")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("finished processing request") && l.contains("ru#")),
+            "one access line per request, carrying the URI's fingerprint: {lines:#?}"
+        );
         for line in &lines {
             let json: serde_json::Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
