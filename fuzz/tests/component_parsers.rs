@@ -1,6 +1,8 @@
 //! The component's parsers against generated input: never a panic, and whatever they
 //! accept keeps the promises the rest of the component relies on.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use moments_embed::MomentsError;
 use moments_embed::protocol::{
     FrameSignal, MAX_FRAME_MESSAGE_BYTES, MAX_REPORTED_HEIGHT, parse_error_response,

@@ -69,6 +69,7 @@ pub use par_client::{
     ParRequest, RetryPolicy, SCOPES, UpstreamDetail,
 };
 pub use rate_limit::RateLimit;
+pub use session::parse_session_request;
 pub use tenant::{EmbeddingAccess, SingleTenant, Tenant, TenantRejection, TenantResolver};
 pub use trusted_header::{TenantsFile, TrustedHeader};
 pub use upstream_gate::UpstreamLimit;

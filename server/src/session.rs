@@ -154,8 +154,19 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, AppError> {
     }
 }
 
-/// Parses the body strictly, with a message that says what is wrong and what is expected.
-pub(crate) fn parse_session_request(body: &[u8]) -> Result<SessionRequest, AppError> {
+/// Parses a session request body strictly, as the endpoint does: a JSON object with at
+/// most `embedding`; tenant fields are refused with a message saying why. For hosts
+/// that write their own handler and want the same contract.
+///
+/// ```
+/// use moments_par::parse_session_request;
+///
+/// let asked = parse_session_request(br#"{"embedding":"campaigns"}"#).unwrap();
+/// assert_eq!(asked.embedding.as_deref(), Some("campaigns"));
+/// let refused = parse_session_request(br#"{"entity_id":"someone-else"}"#).unwrap_err();
+/// assert_eq!(refused.code.status(), 400);
+/// ```
+pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::bad_request(
             r#"The request body is empty; send a JSON object such as {} or {"embedding":"<name>"}."#,
