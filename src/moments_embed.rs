@@ -154,11 +154,15 @@ pub fn MomentsEmbed(
 
     let classes = move || {
         let state = state.with(SessionState::as_str);
-        let extra = class.get().unwrap_or_default();
-        format!(
-            "moments-embed moments-embed--{state} moments-embed--height-{} {extra}",
+        let mut classes = format!(
+            "moments-embed moments-embed--{state} moments-embed--height-{}",
             height.as_str()
-        )
+        );
+        if let Some(extra) = class.get().filter(|c| !c.is_empty()) {
+            classes.push(' ');
+            classes.push_str(&extra);
+        }
+        classes
     };
     let retry = Callback::new(move |()| session.handle.retry());
 

@@ -6,9 +6,10 @@
 //!   (hashed here, at start-up, from the file as built), and `'wasm-unsafe-eval'` so
 //!   the module may be compiled; frames from the Moments frame's origin only; no
 //!   plugins, no `<base>`, and no framing of the page itself.
-//!   Styles allow `'unsafe-inline'`: the component injects its stylesheet at run time
-//!   (a host that links `moments-embed.css` itself can set `inject_css=false` and drop
-//!   it). Script stays strict, and script is what matters for XSS.
+//!   Styles are strict too (`style-src 'self'`): the demo links
+//!   `style/moments-embed.css` and mounts the component with `inject_css=false`. A host
+//!   serving its own app this way does the same (the component's default injects a
+//!   `<style>` element, which this policy would block).
 //! - `Referrer-Policy: strict-origin-when-cross-origin`: the frame's origin may learn
 //!   which site embeds it, never the page's path or query.
 //! - `X-Content-Type-Options: nosniff` (on every answer, by the router).
@@ -116,7 +117,7 @@ fn content_security_policy(index: &[u8], frame_origin: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
          frame-src {frame_origin}; frame-ancestors 'none'; base-uri 'none'; \
          form-action 'self'; object-src 'none'"
     )

@@ -56,6 +56,7 @@ pub(crate) fn App() -> impl IntoView {
                     handle=moments
                     on_event=on_event
                     height=Height::Auto { min: 480.0, max: 4000.0 }
+                    inject_css=false
                 />
             </main>
             <aside class="shell__side" aria-label="Integration details">
