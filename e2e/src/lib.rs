@@ -17,6 +17,7 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
@@ -34,6 +35,15 @@ pub struct Session {
     pub sandbox_url: String,
     /// The API key the companion holds; no page or response may contain it.
     pub api_key: String,
+    backend: Arc<tokio::sync::Mutex<Backend>>,
+}
+
+/// The companion, and what it takes to start it again on the same address.
+struct Backend {
+    server: Option<RunningServer>,
+    static_dir: PathBuf,
+    listen: String,
+    sandbox_listen: String,
 }
 
 impl Session {
@@ -46,6 +56,59 @@ impl Session {
             .await
             .expect("stats JSON");
         serde_json::from_value(stats).expect("stats shape")
+    }
+
+    /// Calls the sandbox's admin API: `POST {sandbox}{path}` with `body`; its JSON answer.
+    pub async fn sandbox_admin(&self, path: &str, body: Value) -> Value {
+        let answer = reqwest::Client::new()
+            .post(format!("{}{path}", self.sandbox_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sandbox {path}: {e}"));
+        let status = answer.status();
+        let text = answer.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "sandbox {path} answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Stops the companion (the page stays loaded): "the backend is down".
+    pub async fn stop_backend(&self) {
+        let server = self.backend.lock().await.server.take();
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
+    }
+
+    /// Starts the companion again on the same addresses: "the backend is back".
+    pub async fn start_backend(&self) {
+        let mut backend = self.backend.lock().await;
+        if backend.server.is_none() {
+            let server = start_stack(
+                &backend.static_dir,
+                &backend.listen,
+                &backend.sandbox_listen,
+            )
+            .await;
+            backend.server = Some(server);
+        }
+    }
+
+    /// The component frame's CSS height in pixels (its inline style), if there is a frame.
+    pub async fn frame_height(&self) -> Option<f64> {
+        let height = self
+            .browser
+            .execute(
+                "const f = document.querySelector('iframe.moments-embed__frame'); \
+                 return f ? parseFloat(f.style.height) : null;",
+                vec![],
+            )
+            .await
+            .expect("script runs");
+        height.as_f64()
     }
 
     /// Waits for the component's root to reach `state` (its `data-state`).
@@ -74,7 +137,6 @@ pub fn dist_dir() -> PathBuf {
 /// The companion (with its sandbox) serving `static_dir`, chromedriver, and a browser
 /// session: everything a test or benchmark drives.
 pub struct Harness {
-    server: RunningServer,
     driver: Chromedriver,
     /// What a test gets to work with.
     pub session: Session,
@@ -83,7 +145,11 @@ pub struct Harness {
 impl Harness {
     /// Starts the stack serving `static_dir`, and a browser.
     pub async fn start(static_dir: &Path) -> Self {
-        let server = start_stack(static_dir).await;
+        // Fixed free ports rather than port 0, so a test can stop the companion and start
+        // it again on the same address (the loaded page keeps pointing at it).
+        let listen = format!("127.0.0.1:{}", free_port());
+        let sandbox_listen = format!("127.0.0.1:{}", free_port());
+        let server = start_stack(static_dir, &listen, &sandbox_listen).await;
         let driver = Chromedriver::start().await;
         let browser = driver.connect().await;
         let sandbox = server.sandbox().expect("started with --sandbox");
@@ -92,12 +158,14 @@ impl Harness {
             url: server.url().to_owned(),
             sandbox_url: sandbox.base_url().to_owned(),
             api_key: sandbox.sandbox().config().api_key.clone(),
+            backend: Arc::new(tokio::sync::Mutex::new(Backend {
+                server: Some(server),
+                static_dir: static_dir.to_owned(),
+                listen,
+                sandbox_listen,
+            })),
         };
-        Self {
-            server,
-            driver,
-            session,
-        }
+        Self { driver, session }
     }
 
     /// Closes the browser session, ends Chromium and chromedriver by PID, stops the stack.
@@ -105,17 +173,22 @@ impl Harness {
         let browsers = self.driver.descendants();
         let _ = self.session.browser.clone().close().await;
         self.driver.stop(&browsers).await;
-        self.server.shutdown().await;
+        self.session.stop_backend().await;
     }
 }
 
 /// Starts the stack (serving the built demo) and a browser, runs `test`, and tears
 /// everything down, even when the test panics or times out.
+// Holding a std lock across the test is the point: each #[tokio::test] has its own
+// thread and runtime, so waiting on the lock serialises tests without deadlock.
+#[allow(clippy::await_holding_lock)]
 pub async fn run<F, Fut>(test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    // One browser at a time: two Chromiums on two cores make every timing flaky.
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let harness = Harness::start(&dist_dir()).await;
     let outcome =
         tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
@@ -128,14 +201,16 @@ where
     }
 }
 
-async fn start_stack(static_dir: &Path) -> RunningServer {
+static SERIAL: Mutex<()> = Mutex::new(());
+
+async fn start_stack(static_dir: &Path, listen: &str, sandbox_listen: &str) -> RunningServer {
     let cli = Cli::try_parse_from([
         "moments-par",
         "--sandbox",
         "--listen",
-        "127.0.0.1:0",
+        listen,
         "--sandbox-listen",
-        "127.0.0.1:0",
+        sandbox_listen,
         "--static-dir",
         static_dir.to_str().expect("UTF-8 path"),
     ])

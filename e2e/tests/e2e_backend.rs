@@ -1,0 +1,61 @@
+//! The host's backend goes away and comes back: the component shows the outage and
+//! recovers by itself, without a page reload.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fantoccini::Locator;
+use moments_e2e::{Session, run};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_down_is_an_error_and_back_up_recovers() {
+    run(|s: Session| async move {
+        s.browser.goto(&s.url).await.unwrap();
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+
+        s.stop_backend().await;
+        // The demo's "Reload the component" asks for a fresh session: it cannot get one.
+        s.browser
+            .find(Locator::Css(".fault--primary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        s.wait_for_state("error", Duration::from_secs(10)).await;
+        let kind = s
+            .browser
+            .find(Locator::Css(".moments-embed__error"))
+            .await
+            .unwrap()
+            .attr("data-error")
+            .await
+            .unwrap();
+        assert_eq!(
+            kind.as_deref(),
+            Some("network"),
+            "an unreachable backend is a network error"
+        );
+        assert!(
+            s.browser
+                .find(Locator::Css(".moments-embed__next"))
+                .await
+                .is_ok(),
+            "a network error is retried by itself"
+        );
+
+        s.start_backend().await;
+        s.wait_for_state("ready", Duration::from_secs(30)).await;
+        let src = s
+            .browser
+            .find(Locator::Css("iframe.moments-embed__frame"))
+            .await
+            .unwrap()
+            .attr("src")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(src.contains("request_uri="), "{src}");
+    })
+    .await;
+}
