@@ -12,6 +12,13 @@
 //! `--shutdown-timeout`). Exit status: 0 after a clean stop, 1 if requests were still
 //! running at the timeout, 2 if it could not start.
 
+// The binary's allocator, not the library's (a host merging the Router keeps its own).
+// A proxy allocates and frees small buffers per request; under `make bench` glibc's
+// malloc was ~16% of CPU and mimalloc gave ~35% more throughput and a lower p99.
+// `no_thp`: without it transparent huge pages took peak RSS from 14 MB to 21 MB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use moments_par::cli::{Cli, LogFormat, start};
 use std::process::ExitCode;
