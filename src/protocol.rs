@@ -1,7 +1,7 @@
 //! What crosses into the component from outside, parsed strictly: the backend's answers,
 //! the frame's messages, and the component's typed errors.
 //!
-//! The parsers read JSON through [`JsonView`](crate::json::JsonView): in the browser
+//! The parsers read JSON through [`crate::json::JsonView`]: in the browser
 //! over `JSON.parse` results, natively (tests, fuzzers) over `serde_json::Value`.
 //! Malformed input never panics: an answer becomes a [`MomentsError`], a frame message
 //! becomes `None` and is ignored.
