@@ -26,8 +26,10 @@
 //! ```
 
 mod authorize;
+mod faults;
 mod pages;
 mod par;
+mod serve;
 mod store;
 mod wizard;
 
@@ -42,7 +44,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use store::Store;
+use store::{Settings, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -91,6 +93,14 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// The lifetimes the sandbox was configured with (what `reset` returns to).
+    pub(crate) fn default_settings(&self) -> Settings {
+        Settings {
+            request_uri_ttl: self.config.request_uri_ttl,
+            session_ttl: self.config.session_ttl,
+        }
+    }
+
     /// The store. A panic while holding the lock leaves counters, not invariants, behind,
     /// so a poisoned lock is used as is rather than taking the sandbox down.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
@@ -101,10 +111,14 @@ impl AppState {
 impl Sandbox {
     /// A sandbox with `config` and an empty memory.
     pub fn new(config: SandboxConfig) -> Self {
+        let settings = Settings {
+            request_uri_ttl: config.request_uri_ttl,
+            session_ttl: config.session_ttl,
+        };
         Self {
             state: AppState {
                 config: Arc::new(config),
-                store: Arc::default(),
+                store: Arc::new(Mutex::new(Store::new(settings))),
             },
         }
     }
@@ -120,17 +134,28 @@ impl Sandbox {
         Router::new()
             .route("/embeddable/1/auth/par", post(par::par))
             .route("/authorize", get(authorize::authorize))
-            .route("/wizard/{session}", get(wizard::home))
+            .merge(wizard::router())
             .with_state(self.state.clone())
     }
 
-    /// The sandbox's own control API under `/__sandbox` (stats; faults and settings).
+    /// The sandbox's own control API under `/__sandbox`: faults, settings, session
+    /// expiry, reset and stats (see the `faults` module's table for the contract).
     ///
     /// `moments-par --sandbox` also serves it on the companion's origin, so the demo's
     /// fault panel can reach it without CORS.
     pub fn admin_router(&self) -> Router {
         Router::new()
-            .route("/__sandbox/stats", get(stats))
+            .route(
+                "/__sandbox/faults",
+                post(faults::add_faults).delete(faults::clear_faults),
+            )
+            .route(
+                "/__sandbox/settings",
+                get(faults::get_settings).post(faults::set_settings),
+            )
+            .route("/__sandbox/sessions/expire", post(faults::expire_sessions))
+            .route("/__sandbox/reset", post(faults::reset))
+            .route("/__sandbox/stats", get(faults::stats))
             .with_state(self.state.clone())
     }
 
@@ -150,16 +175,7 @@ impl Sandbox {
         let local = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = self.router();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "sandbox server stopped");
-            }
-        });
+        let task = tokio::spawn(serve::serve(listener, app, stopped));
         tracing::warn!(
             "SANDBOX: simulating Infobip at http://{local}. This is not Infobip; nothing here reaches a real account."
         );
@@ -214,10 +230,6 @@ impl Drop for RunningSandbox {
             let _ = stop.send(());
         }
     }
-}
-
-async fn stats(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    axum::Json(state.store().stats.clone()).into_response()
 }
 
 /// An error in Infobip's `requestError.serviceException` shape.

@@ -146,16 +146,29 @@ const SCRIPT: &str = r#"
   }
   measure();
   if (!cfg.error) { post({ type: types.ready }); }
+  (cfg.events || []).forEach(function (e) { window.momentsEvent(e.name, e.data); });
+  var ended = false;
+  function endSession() {
+    if (ended) return;
+    ended = true;
+    document.body.setAttribute("data-session", "expired");
+    var overlay = document.createElement("div");
+    overlay.className = "expired-overlay";
+    overlay.setAttribute("role", "alert");
+    overlay.textContent = "Your session has ended. Reconnecting\u2026";
+    document.body.appendChild(overlay);
+    post({ type: types.sessionExpired });
+  }
   if (typeof cfg.sessionRemainingMs === "number") {
-    setTimeout(function () {
-      document.body.setAttribute("data-session", "expired");
-      var overlay = document.createElement("div");
-      overlay.className = "expired-overlay";
-      overlay.setAttribute("role", "alert");
-      overlay.textContent = "Your session has ended. Reconnecting\u2026";
-      document.body.appendChild(overlay);
-      post({ type: types.sessionExpired });
-    }, Math.max(0, cfg.sessionRemainingMs));
+    setTimeout(endSession, Math.max(0, cfg.sessionRemainingMs));
+  }
+  // The session can also end early (the sandbox's admin API): ask every two seconds.
+  if (cfg.sessionUrl) {
+    var poll = setInterval(function () {
+      fetch(cfg.sessionUrl, { cache: "no-store" }).then(function (r) {
+        if (r.status === 410) { clearInterval(poll); endSession(); }
+      }, function () {});
+    }, 2000);
   }
 })();
 "#;

@@ -2,7 +2,10 @@
 //!
 //! Checks what Infobip checks (the `App` key, the body, the scopes) and answers in
 //! Infobip's own error shapes, so the companion's error mapping meets the real thing.
+//! A queued fault (see `faults`) replaces the next call's answer.
 
+use crate::faults::Fault;
+use crate::serve::CloseConnection;
 use crate::store::Tenant;
 use crate::{AppState, infobip_error};
 use axum::Json;
@@ -12,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// The scopes Embeddable Moments needs, per Infobip's integration guide.
 pub const REQUIRED_SCOPES: [&str; 3] = ["flow:manage", "flow:read", "flow:use"];
@@ -30,13 +34,25 @@ pub(crate) async fn par(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let response = check(&state, &headers, &body);
+    let fault = {
+        let mut store = state.store();
+        store.stats.par_calls += 1;
+        let fault = store.faults.pop_front();
+        if fault.is_some() {
+            store.stats.faults_applied += 1;
+        }
+        fault
+    };
+    if let Some(answer) = apply(fault).await {
+        state.store().stats.par_failed += 1;
+        return answer;
+    }
+    let checked = check(&state, &headers, &body);
     let mut store = state.store();
-    store.stats.par_calls += 1;
-    match response {
+    match checked {
         Ok((tenant, embedding_id)) => {
             store.stats.par_issued += 1;
-            let ttl = state.config.request_uri_ttl;
+            let ttl = store.settings.request_uri_ttl;
             let request_uri = store.issue(tenant, embedding_id, ttl);
             drop(store);
             tracing::info!(
@@ -54,6 +70,39 @@ pub(crate) async fn par(
                 &refusal.text,
                 refusal.validation_errors,
             )
+        }
+    }
+}
+
+/// Carries out an injected fault: `Some(answer)` replaces the normal answer; `None` lets
+/// the call go on (after a `delay`, or when no fault was queued).
+async fn apply(fault: Option<Fault>) -> Option<Response> {
+    let malformed = |body: &'static str| {
+        (
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    };
+    match fault? {
+        Fault::Delay { delay_ms } => {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            None
+        }
+        Fault::Status {
+            status,
+            retry_after_secs,
+        } => Some(Fault::status_response(status, retry_after_secs)),
+        Fault::Hang {} => std::future::pending().await,
+        Fault::MalformedJson {} => Some(malformed(
+            r#"{"request_uri": "urn:ietf:params:oauth:request_uri:"#,
+        )),
+        Fault::MissingRequestUri {} => Some(malformed(r#"{"expires_in": 60}"#)),
+        Fault::Close {} => {
+            let mut response = StatusCode::OK.into_response();
+            response.extensions_mut().insert(CloseConnection);
+            Some(response)
         }
     }
 }

@@ -1,9 +1,12 @@
-//! The sandbox's memory: issued request URIs, frame sessions, and the counters tests read.
+//! The sandbox's memory: issued request URIs, frame sessions, each tenant's use cases,
+//! the fault queue, the adjustable TTLs, and the counters tests read.
 //!
 //! Everything lives behind one mutex: the sandbox serves a demo or a test, never real
 //! load, and one lock keeps "check then mark used" atomic, which is the whole point of a
 //! single-use URI.
 
+use crate::faults::Fault;
+use crate::wizard::model::{Draft, Workspace};
 use moments_protocol::frame::AuthorizeFailure;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -14,12 +17,19 @@ use tokio::time::Instant;
 /// The prefix RFC 9126 §2.2 gives request URIs.
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
+/// How many live sessions the sandbox keeps; the oldest go first beyond this.
+const MAX_SESSIONS: usize = 10_000;
+
+/// How many tenants' workspaces the sandbox keeps; a new tenant beyond this evicts the
+/// one seen longest ago.
+const MAX_WORKSPACES: usize = 1_000;
+
 /// How many request URIs the sandbox remembers (used and expired ones included, so it
 /// can tell "reused" and "expired" from "unknown"). The oldest are forgotten first.
 const REMEMBERED_URIS: usize = 10_000;
 
 /// The tenant a PAR call was made for: Infobip's "with X" case.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tenant {
     /// `application_id` from the PAR body, if any.
     pub application_id: Option<String>,
@@ -76,6 +86,15 @@ pub struct Stats {
     pub authorize_ok: u64,
     /// Refused authorizes, by reason.
     pub rejected: Rejected,
+    /// PAR calls answered by an injected fault instead of normally.
+    #[serde(default)]
+    pub faults_applied: u64,
+    /// Sessions ended early by `POST /__sandbox/sessions/expire`.
+    #[serde(default)]
+    pub sessions_expired: u64,
+    /// Use cases activated through the wizard, all tenants together.
+    #[serde(default)]
+    pub use_cases_activated: u64,
 }
 
 /// Refused authorizes, by reason.
@@ -99,17 +118,93 @@ impl Rejected {
     }
 }
 
+/// The lifetimes the admin API can change at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// `expires_in` of the URIs issued from now on.
+    pub(crate) request_uri_ttl: Duration,
+    /// How long the sessions started from now on last.
+    pub(crate) session_ttl: Duration,
+}
+
 /// The mutable state of one sandbox.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Store {
     issued: HashMap<String, Issued>,
     issue_order: VecDeque<String>,
     sessions: HashMap<String, Session>,
-    /// Counters, reset with the faults.
-    pub stats: Stats,
+    session_order: VecDeque<String>,
+    workspaces: HashMap<Tenant, Workspace>,
+    drafts: HashMap<String, Draft>,
+    /// Faults waiting for the next PAR calls, first in first out.
+    pub(crate) faults: VecDeque<Fault>,
+    /// The current lifetimes.
+    pub(crate) settings: Settings,
+    /// Counters.
+    pub(crate) stats: Stats,
 }
 
 impl Store {
+    /// An empty store with these lifetimes.
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self {
+            issued: HashMap::new(),
+            issue_order: VecDeque::new(),
+            sessions: HashMap::new(),
+            session_order: VecDeque::new(),
+            workspaces: HashMap::new(),
+            drafts: HashMap::new(),
+            faults: VecDeque::new(),
+            settings,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Back to a fresh start: no URIs, sessions, use cases, faults or counts, and these
+    /// lifetimes.
+    pub(crate) fn reset(&mut self, settings: Settings) {
+        *self = Self::new(settings);
+    }
+
+    /// Ends every live session now; returns how many.
+    pub(crate) fn expire_sessions(&mut self) -> usize {
+        let now = Instant::now();
+        let mut ended = 0;
+        for session in self.sessions.values_mut().filter(|s| s.expires_at > now) {
+            session.expires_at = now;
+            ended += 1;
+        }
+        self.stats.sessions_expired += ended as u64;
+        ended
+    }
+
+    /// The use cases of `tenant` (created empty on first use, within the cap).
+    pub(crate) fn workspace(&mut self, tenant: &Tenant) -> &mut Workspace {
+        if !self.workspaces.contains_key(tenant) && self.workspaces.len() >= MAX_WORKSPACES {
+            let stalest = self
+                .workspaces
+                .iter()
+                .min_by_key(|(_, w)| w.last_seen)
+                .map(|(t, _)| t.clone());
+            if let Some(stalest) = stalest {
+                self.workspaces.remove(&stalest);
+            }
+        }
+        let workspace = self.workspaces.entry(tenant.clone()).or_default();
+        workspace.last_seen = Instant::now();
+        workspace
+    }
+
+    /// The wizard draft of `session_id`, created empty on first use.
+    pub(crate) fn draft(&mut self, session_id: &str) -> &mut Draft {
+        self.drafts.entry(session_id.to_owned()).or_default()
+    }
+
+    /// Forgets the draft of `session_id` (after activation, or when starting over).
+    pub(crate) fn clear_draft(&mut self, session_id: &str) {
+        self.drafts.remove(session_id);
+    }
+
     /// Issues a fresh single-use request URI for `tenant`, valid for `ttl`.
     pub(crate) fn issue(&mut self, tenant: Tenant, embedding_id: String, ttl: Duration) -> String {
         let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token());
@@ -164,8 +259,7 @@ impl Store {
                     expires_at: Instant::now() + session_ttl,
                     host_origin,
                 };
-                self.sessions.retain(|_, s| s.expires_at > Instant::now());
-                self.sessions.insert(session_id.clone(), session.clone());
+                self.start_session(session_id.clone(), session.clone());
                 Ok((session_id, session))
             }
             Err(reason) => {
@@ -173,6 +267,31 @@ impl Store {
                 Err(reason)
             }
         }
+    }
+
+    fn start_session(&mut self, session_id: String, session: Session) {
+        let now = Instant::now();
+        self.sessions.retain(|_, s| s.expires_at > now);
+        let live = &self.sessions;
+        self.session_order.retain(|id| live.contains_key(id));
+        let live_ids = &self.sessions;
+        self.drafts.retain(|id, _| live_ids.contains_key(id));
+        while self.sessions.len() >= MAX_SESSIONS {
+            match self.session_order.pop_front() {
+                Some(oldest) => {
+                    self.sessions.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        self.session_order.push_back(session_id.clone());
+        self.sessions.insert(session_id, session);
+    }
+
+    /// The session `session_id` whether or not it has ended (its host origin is still
+    /// needed to tell the host that it has).
+    pub(crate) fn session_even_ended(&self, session_id: &str) -> Option<&Session> {
+        self.sessions.get(session_id)
     }
 
     /// The live session `session_id`, if it exists and has not expired.
@@ -196,9 +315,16 @@ mod tests {
 
     const MINUTE: Duration = Duration::from_secs(60);
 
+    fn store() -> Store {
+        Store::new(Settings {
+            request_uri_ttl: MINUTE,
+            session_ttl: MINUTE,
+        })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_request_uri_opens_exactly_one_session() {
-        let mut store = Store::default();
+        let mut store = store();
         let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
         assert!(uri.starts_with(REQUEST_URI_PREFIX));
         assert!(store.authorize(&uri, MINUTE, None).is_ok());
@@ -218,7 +344,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_expired_request_uri_is_refused_and_spent() {
-        let mut store = Store::default();
+        let mut store = store();
         let uri = store.issue(Tenant::default(), "1".into(), Duration::from_secs(5));
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(
@@ -233,7 +359,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn sessions_expire() {
-        let mut store = Store::default();
+        let mut store = store();
         let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
         let (id, _) = store.authorize(&uri, Duration::from_secs(2), None).unwrap();
         assert!(store.session(&id).is_some());

@@ -1,37 +1,431 @@
 //! The Campaign wizard: what a platform's user sees inside the frame.
+//!
+//! Server-rendered pages with a little plain JS: a gallery of use-case templates, a
+//! five-step activation wizard (each step a form post, validated here), the tenant's
+//! activated use cases with pause/resume/deactivate, and per-use-case analytics. Every
+//! page reports user actions to the host as `moments:event` messages and polls its
+//! session, so an expired session is announced within about two seconds.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /wizard/{s}` | the template gallery |
+//! | `GET`/`POST /wizard/{s}/activate/{template}/{step}` | wizard step 1–5 |
+//! | `GET /wizard/{s}/use-cases` | the tenant's use cases |
+//! | `POST /wizard/{s}/use-cases/{id}/{pause,resume,deactivate}` | change one |
+//! | `GET /wizard/{s}/use-cases/{id}` | its analytics |
+//! | `GET /wizard/{s}/api/session` | `200 {"remaining_ms"}` or `410` once ended |
+
+mod analytics;
+pub(crate) mod model;
+mod steps;
+mod templates;
+mod views;
 
 use crate::AppState;
-use crate::pages::{self, escape};
-use axum::extract::{Path, State};
+use crate::pages;
+use crate::store::Session;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use serde_json::json;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use model::{MAX_USE_CASES, Status, UseCase};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
+use views::Context;
 
-/// `GET /wizard/{session}`: the wizard's home for a live session.
-pub(crate) async fn home(
-    State(state): State<AppState>,
-    Path(session_id): Path<String>,
-) -> Response {
-    let Some(session) = state.store().session(&session_id).cloned() else {
-        let body = r#"<main><div class="notice"><h1>Session ended</h1>
+const STYLE: &str = include_str!("wizard.css");
+const SCRIPT: &str = include_str!("wizard.js");
+
+/// The wizard's routes (state: the sandbox).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/wizard/{session}", get(gallery))
+        .route(
+            "/wizard/{session}/activate/{template}/{step}",
+            get(show_step).post(submit_step),
+        )
+        .route("/wizard/{session}/use-cases", get(use_cases))
+        .route("/wizard/{session}/use-cases/{id}", get(use_case_analytics))
+        .route(
+            "/wizard/{session}/use-cases/{id}/{action}",
+            post(change_use_case),
+        )
+        .route("/wizard/{session}/api/session", get(session_status))
+}
+
+/// The live session, or the page that tells the host it has ended.
+fn live(state: &AppState, session_id: &str) -> Result<Session, Box<Response>> {
+    let store = state.store();
+    if let Some(session) = store.session(session_id) {
+        return Ok(session.clone());
+    }
+    let host_origin = store
+        .session_even_ended(session_id)
+        .and_then(|s| s.host_origin.clone());
+    drop(store);
+    let body = r#"<main><div class="notice"><h1>Session ended</h1>
 <p>This Moments session has ended. Your platform opens a new one for you.</p></div></main>"#;
-        let config = json!({ "messages": pages::message_types(), "sessionRemainingMs": 0 });
-        return pages::page(StatusCode::GONE, "Session ended", body, &config);
-    };
+    let config = json!({ "hostOrigin": host_origin, "messages": pages::message_types(), "sessionRemainingMs": 0 });
+    Err(Box::new(pages::page(
+        StatusCode::GONE,
+        "Session ended",
+        body,
+        &config,
+    )))
+}
+
+fn tenant_seed(session: &Session) -> u64 {
+    session
+        .tenant
+        .label()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// A wizard page: the shared shell, the wizard's style and script, and its events.
+fn render(
+    session_id: &str,
+    session: &Session,
+    title: &str,
+    body: &str,
+    events: &[Value],
+    status: StatusCode,
+) -> Response {
     let remaining = session.expires_at.saturating_duration_since(Instant::now());
-    let body = format!(
-        r#"<header class="top"><div class="brand">Moments <span>Campaign wizard</span></div>
-<div class="tenant">Workspace: {tenant} · embedding {embedding}</div></header>
-<main><h1>Use-case templates</h1>
-<p class="lead">Pick a template to activate it for your customers, step by step.</p></main>"#,
-        tenant = escape(&session.tenant.label()),
-        embedding = escape(&session.embedding_id),
-    );
+    let samples: serde_json::Map<String, Value> = templates::PLACEHOLDERS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+        .collect();
     let config = json!({
         "hostOrigin": session.host_origin,
         "messages": pages::message_types(),
         "sessionRemainingMs": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
+        "sessionUrl": format!("/wizard/{session_id}/api/session"),
+        "events": events,
+        "samples": samples,
+        "senders": { "SMS": "AcmeStore", "Viber": "AcmeStore", "WhatsApp": "+14155550123", "Email": "hello@acme.example" },
     });
-    pages::page(StatusCode::OK, "Campaign wizard", &body, &config)
+    let body = format!("<style>{STYLE}</style>{body}<script>{SCRIPT}</script>");
+    pages::page(status, title, &body, &config)
+}
+
+fn context<'a>(state: &AppState, session_id: &'a str, session: &Session) -> Context<'a> {
+    let use_cases = state.store().workspace(&session.tenant).use_cases.len();
+    Context {
+        session: session_id,
+        tenant: session.tenant.label(),
+        embedding: session.embedding_id.clone(),
+        use_cases,
+        tenant_seed: tenant_seed(session),
+    }
+}
+
+fn not_found(session_id: &str, session: &Session, what: &str) -> Response {
+    let body = format!(
+        r#"<main><div class="notice"><h1>Not found</h1><p>{}</p><p><a href="/wizard/{session_id}">Back to the templates</a></p></div></main>"#,
+        pages::escape(what)
+    );
+    render(
+        session_id,
+        session,
+        "Not found",
+        &body,
+        &[],
+        StatusCode::NOT_FOUND,
+    )
+}
+
+async fn gallery(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let ctx = context(&state, &session_id, &session);
+    render(
+        &session_id,
+        &session,
+        "Campaign wizard",
+        &views::gallery(&ctx),
+        &[],
+        StatusCode::OK,
+    )
+}
+
+async fn show_step(
+    State(state): State<AppState>,
+    Path((session_id, template_id, step)): Path<(String, String, usize)>,
+) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let Some(template) = templates::template(&template_id) else {
+        return not_found(&session_id, &session, "There is no such use-case template.");
+    };
+    if !(1..=steps::STEPS.len()).contains(&step) {
+        return not_found(&session_id, &session, "There is no such step.");
+    }
+    let mut events = Vec::new();
+    let values = {
+        let mut store = state.store();
+        let draft = store.draft(&session_id);
+        if draft.template.as_deref() != Some(template.id) {
+            if step != 1 {
+                drop(store);
+                return Redirect::to(&format!("/wizard/{session_id}/activate/{}/1", template.id))
+                    .into_response();
+            }
+            draft.template = Some(template.id.to_owned());
+            draft.values = steps::defaults(template, &steps::today());
+            events.push(json!({ "name": "template.opened", "data": { "template": template.id } }));
+        }
+        draft.values.clone()
+    };
+    events
+        .push(json!({ "name": "wizard.step", "data": { "template": template.id, "step": step } }));
+    let ctx = context(&state, &session_id, &session);
+    let body = views::step_page(&ctx, template, step, &values, &[]);
+    render(
+        &session_id,
+        &session,
+        template.name,
+        &body,
+        &events,
+        StatusCode::OK,
+    )
+}
+
+async fn submit_step(
+    State(state): State<AppState>,
+    Path((session_id, template_id, step)): Path<(String, String, usize)>,
+    // A form that cannot be read counts as empty: validation then says what is missing.
+    form: Result<Form<BTreeMap<String, String>>, FormRejection>,
+) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let Some(template) = templates::template(&template_id) else {
+        return not_found(&session_id, &session, "There is no such use-case template.");
+    };
+    if !(1..=steps::STEPS.len()).contains(&step) {
+        return not_found(&session_id, &session, "There is no such step.");
+    }
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let today = steps::today();
+    let mut store = state.store();
+    let draft = store.draft(&session_id);
+    if draft.template.as_deref() != Some(template.id) {
+        drop(store);
+        return Redirect::to(&format!("/wizard/{session_id}/activate/{}/1", template.id))
+            .into_response();
+    }
+    draft.values.extend(views::step_values(step, &form));
+    let values = draft.values.clone();
+    let problems = steps::validate(step, template, &values, &today);
+    if problems.is_empty() && step < steps::STEPS.len() {
+        drop(store);
+        return Redirect::to(&format!(
+            "/wizard/{session_id}/activate/{}/{}",
+            template.id,
+            step + 1
+        ))
+        .into_response();
+    }
+    if problems.is_empty() {
+        // Activation: every step again, so a crafted post cannot skip one.
+        if let Some(first_bad) =
+            (1..step).find(|s| !steps::validate(*s, template, &values, &today).is_empty())
+        {
+            drop(store);
+            return Redirect::to(&format!(
+                "/wizard/{session_id}/activate/{}/{first_bad}",
+                template.id
+            ))
+            .into_response();
+        }
+        let workspace = store.workspace(&session.tenant);
+        if workspace.use_cases.len() < MAX_USE_CASES {
+            let id = format!("uc-{}", workspace.next_id);
+            workspace.next_id += 1;
+            workspace.use_cases.push(UseCase {
+                id: id.clone(),
+                template: template.id,
+                values,
+                status: Status::Active,
+            });
+            store.stats.use_cases_activated += 1;
+            store.clear_draft(&session_id);
+            drop(store);
+            return Redirect::to(&format!(
+                "/wizard/{session_id}/use-cases?event=use_case.activated&id={id}"
+            ))
+            .into_response();
+        }
+        let full = vec![(
+            "name",
+            format!("You already have {MAX_USE_CASES} use cases; deactivate one first."),
+        )];
+        drop(store);
+        let ctx = context(&state, &session_id, &session);
+        let body = views::step_page(&ctx, template, step, &values, &full);
+        return render(
+            &session_id,
+            &session,
+            template.name,
+            &body,
+            &[],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    drop(store);
+    let ctx = context(&state, &session_id, &session);
+    let body = views::step_page(&ctx, template, step, &values, &problems);
+    render(
+        &session_id,
+        &session,
+        template.name,
+        &body,
+        &[],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+async fn use_cases(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let list = state.store().workspace(&session.tenant).use_cases.clone();
+    let id = query.get("id").map_or("", String::as_str);
+    let (events, flash) = match query.get("event").map(String::as_str) {
+        Some(
+            event @ ("use_case.activated"
+            | "use_case.paused"
+            | "use_case.resumed"
+            | "use_case.deactivated"),
+        ) if !id.is_empty() && id.len() <= 20 => {
+            let verb = event.trim_start_matches("use_case.");
+            (
+                vec![json!({ "name": event, "data": { "id": id } })],
+                Some(format!("Use case {id} {verb}.")),
+            )
+        }
+        _ => (Vec::new(), None),
+    };
+    let ctx = context(&state, &session_id, &session);
+    let body = views::use_cases_page(&ctx, &list, flash.as_deref());
+    render(
+        &session_id,
+        &session,
+        "My use cases",
+        &body,
+        &events,
+        StatusCode::OK,
+    )
+}
+
+async fn change_use_case(
+    State(state): State<AppState>,
+    Path((session_id, id, action)): Path<(String, String, String)>,
+) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let mut store = state.store();
+    let workspace = store.workspace(&session.tenant);
+    let done = match action.as_str() {
+        "deactivate" => {
+            let before = workspace.use_cases.len();
+            workspace.use_cases.retain(|u| u.id != id);
+            (workspace.use_cases.len() < before).then_some("deactivated")
+        }
+        "pause" | "resume" => workspace.get_mut(&id).map(|u| {
+            let (status, verb) = if action == "pause" {
+                (Status::Paused, "paused")
+            } else {
+                (Status::Active, "resumed")
+            };
+            u.status = status;
+            verb
+        }),
+        _ => None,
+    };
+    drop(store);
+    match done {
+        Some(verb) => Redirect::to(&format!(
+            "/wizard/{session_id}/use-cases?event=use_case.{verb}&id={id}"
+        ))
+        .into_response(),
+        None => not_found(
+            &session_id,
+            &session,
+            "There is no such use case, or no such action.",
+        ),
+    }
+}
+
+async fn use_case_analytics(
+    State(state): State<AppState>,
+    Path((session_id, id)): Path<(String, String)>,
+) -> Response {
+    let session = match live(&state, &session_id) {
+        Ok(session) => session,
+        Err(ended) => return *ended,
+    };
+    let found = state
+        .store()
+        .workspace(&session.tenant)
+        .get_mut(&id)
+        .cloned();
+    let Some(use_case) = found else {
+        return not_found(
+            &session_id,
+            &session,
+            "There is no such use case in this workspace.",
+        );
+    };
+    let ctx = context(&state, &session_id, &session);
+    let days = analytics::series(
+        views::seed(ctx.tenant_seed, &use_case.id),
+        templates::reach(use_case.value("segment"), ctx.tenant_seed),
+        use_case.status == Status::Paused,
+    );
+    let body = views::analytics_page(&ctx, &use_case, &days);
+    let events = vec![json!({ "name": "analytics.opened", "data": { "id": use_case.id } })];
+    render(
+        &session_id,
+        &session,
+        "Analytics",
+        &body,
+        &events,
+        StatusCode::OK,
+    )
+}
+
+async fn session_status(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {
+    match state.store().session(&session_id) {
+        Some(session) => {
+            let remaining = session.expires_at.saturating_duration_since(Instant::now());
+            axum::Json(
+                json!({ "remaining_ms": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX) }),
+            )
+            .into_response()
+        }
+        None => (
+            StatusCode::GONE,
+            axum::Json(json!({ "error": "session_ended" })),
+        )
+            .into_response(),
+    }
 }

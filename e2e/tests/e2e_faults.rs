@@ -1,0 +1,135 @@
+//! What Infobip's failures look like from the page: outages are retried until ready,
+//! a refused key is a clear error without a retry storm, and a session that ends inside
+//! the frame is replaced by a fresh one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fantoccini::Locator;
+use moments_e2e::{Session, run};
+use serde_json::json;
+use std::time::Duration;
+
+async fn event_log(s: &Session) -> String {
+    s.browser
+        .find(Locator::Css(".log"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_longer_than_the_companions_retries_is_retried_by_the_component() {
+    run(|s: Session| async move {
+        // The companion tries 3 times per request: 4 failures reach the browser once.
+        s.sandbox_admin(
+            "/__sandbox/faults",
+            json!({ "count": 4, "fault": "status", "status": 503 }),
+        )
+        .await;
+        s.browser.goto(&s.url).await.unwrap();
+        s.wait_for_state("ready", Duration::from_secs(30)).await;
+        let log = event_log(&s).await;
+        assert!(
+            log.contains("error (http)"),
+            "the page saw the outage: {log}"
+        );
+        let stats = s.sandbox_stats().await;
+        assert_eq!(
+            stats.par_calls, 5,
+            "3 companion attempts, then 2 on the component's retry: {stats:?}"
+        );
+        assert_eq!(stats.authorize_ok, 1, "{stats:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_is_a_clear_error_without_a_retry_storm_and_retry_works_after() {
+    run(|s: Session| async move {
+        s.sandbox_admin(
+            "/__sandbox/faults",
+            json!({ "count": 1, "fault": "status", "status": 401 }),
+        )
+        .await;
+        s.browser.goto(&s.url).await.unwrap();
+        s.wait_for_state("error", Duration::from_secs(15)).await;
+        let message = s
+            .browser
+            .find(Locator::Css(".moments-embed__message"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(message.contains("credentials were refused"), "{message}");
+        assert!(
+            s.browser
+                .find(Locator::Css(".moments-embed__next"))
+                .await
+                .is_err(),
+            "no automatic retry"
+        );
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(s.sandbox_stats().await.par_calls, 1, "no retry storm");
+
+        // The fault is spent (as a fixed key would be): Retry now succeeds.
+        s.browser
+            .find(Locator::Css(".moments-embed__retry"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        s.wait_for_state("ready", Duration::from_secs(15)).await;
+        assert_eq!(s.sandbox_stats().await.par_calls, 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one() {
+    run(|s: Session| async move {
+        s.browser.goto(&s.url).await.unwrap();
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        let first = s
+            .browser
+            .find(Locator::Css("iframe.moments-embed__frame"))
+            .await
+            .unwrap()
+            .attr("src")
+            .await
+            .unwrap()
+            .unwrap();
+
+        s.sandbox_admin("/__sandbox/sessions/expire", json!({}))
+            .await;
+        let mut second = first.clone();
+        for _ in 0..100 {
+            if let Ok(frame) = s
+                .browser
+                .find(Locator::Css("iframe.moments-embed__frame"))
+                .await
+            {
+                second = frame.attr("src").await.unwrap().unwrap_or_default();
+                if second != first {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_ne!(second, first, "a fresh request_uri in a new frame");
+        s.wait_for_state("ready", Duration::from_secs(15)).await;
+        let stats = s.sandbox_stats().await;
+        assert_eq!(stats.authorize_ok, 2, "{stats:?}");
+        assert_eq!(
+            stats.rejected.reused + stats.rejected.expired,
+            0,
+            "{stats:?}"
+        );
+        let log = event_log(&s).await;
+        assert!(log.contains("refreshing"), "{log}");
+    })
+    .await;
+}

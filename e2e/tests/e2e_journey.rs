@@ -1,0 +1,189 @@
+//! A person's journey, end to end: the demo loads, the frame shows the sandbox's
+//! Campaign wizard, and inside it a template is set up through every step (including a
+//! validation message on the way), activated, found under management, paused and
+//! resumed, and its analytics opened. The host's frame follows the content's height
+//! throughout, growing and shrinking.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fantoccini::{Client, Locator};
+use moments_e2e::{Session, run};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn wait_for(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+}
+
+async fn enter_frame(s: &Session) {
+    let frame = s
+        .browser
+        .find(Locator::Css("iframe.moments-embed__frame"))
+        .await
+        .unwrap();
+    frame.enter_frame().await.unwrap();
+}
+
+/// Leaves the frame, waits until the host has sized the frame to the content it holds
+/// (the demo clamps to 480..4000 px), and returns to the frame. Returns that height.
+async fn frame_follows_content(s: &Session) -> f64 {
+    let content = s
+        .browser
+        .execute(
+            "return Math.ceil(document.getElementById('app').getBoundingClientRect().height)",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let expected = content.clamp(480.0, 4000.0);
+    s.browser.enter_parent_frame().await.unwrap();
+    let mut height = 0.0;
+    for _ in 0..100 {
+        height = s.frame_height().await.unwrap_or(0.0);
+        if (height - expected).abs() <= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        (height - expected).abs() <= 1.0,
+        "frame {height} px for content {content} px"
+    );
+    enter_frame(s).await;
+    height
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame() {
+    run(|s: Session| async move {
+        s.browser.goto(&s.url).await.unwrap();
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        enter_frame(&s).await;
+        wait_for(&s.browser, r#"[data-test="template"]"#).await;
+        let gallery = frame_follows_content(&s).await;
+
+        click(
+            &s.browser,
+            r#"[data-template="abandoned-cart"] [data-test="template-open"]"#,
+        )
+        .await;
+        wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="1"]"#).await;
+        click(&s.browser, r#"[data-test="wizard-next"]"#).await;
+
+        // Step 2: a sender in the wrong format is refused, with a message.
+        wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="2"]"#).await;
+        let sender = s
+            .browser
+            .find(Locator::Css(r#"[data-test="field-sender"]"#))
+            .await
+            .unwrap();
+        sender.clear().await.unwrap();
+        sender.send_keys("x").await.unwrap();
+        click(&s.browser, r#"[data-test="wizard-next"]"#).await;
+        wait_for(&s.browser, r#"[data-test="validation"]"#).await;
+        let sender = s
+            .browser
+            .find(Locator::Css(r#"[data-test="field-sender"]"#))
+            .await
+            .unwrap();
+        sender.clear().await.unwrap();
+        sender.send_keys("AcmeStore").await.unwrap();
+        click(&s.browser, r#"[data-test="wizard-next"]"#).await;
+
+        for step in 3..=4 {
+            wait_for(
+                &s.browser,
+                &format!(r#"[data-test="wizard-step"][data-step="{step}"]"#),
+            )
+            .await;
+            click(&s.browser, r#"[data-test="wizard-next"]"#).await;
+        }
+        wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="5"]"#).await;
+        let name = s
+            .browser
+            .find(Locator::Css(r#"[data-test="field-name"]"#))
+            .await
+            .unwrap();
+        name.clear().await.unwrap();
+        name.send_keys("Cart rescue").await.unwrap();
+        click(&s.browser, r#"[data-test="wizard-activate"]"#).await;
+
+        wait_for(
+            &s.browser,
+            r#"[data-test="use-case"][data-status="active"]"#,
+        )
+        .await;
+        let row = s
+            .browser
+            .find(Locator::Css(r#"[data-test="use-case"]"#))
+            .await
+            .unwrap();
+        assert!(row.text().await.unwrap().contains("Cart rescue"));
+        let managed = frame_follows_content(&s).await;
+
+        click(&s.browser, r#"[data-test="use-case-pause"]"#).await;
+        wait_for(
+            &s.browser,
+            r#"[data-test="use-case"][data-status="paused"]"#,
+        )
+        .await;
+        click(&s.browser, r#"[data-test="use-case-resume"]"#).await;
+        wait_for(
+            &s.browser,
+            r#"[data-test="use-case"][data-status="active"]"#,
+        )
+        .await;
+
+        click(&s.browser, r#"[data-test="use-case-analytics"]"#).await;
+        wait_for(&s.browser, r#"[data-test="analytics"] svg polyline"#).await;
+        let analytics = frame_follows_content(&s).await;
+        assert!(
+            gallery > managed && analytics > managed,
+            "the frame grew and shrank: {gallery} / {managed} / {analytics}"
+        );
+
+        s.browser.enter_parent_frame().await.unwrap();
+        let log = s
+            .browser
+            .find(Locator::Css(".log"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for event in [
+            "template.opened",
+            "wizard.step",
+            "use_case.activated",
+            "use_case.paused",
+            "use_case.resumed",
+            "analytics.opened",
+        ] {
+            assert!(log.contains(event), "the host saw {event}: {log}");
+        }
+        let stats = s.sandbox_stats().await;
+        assert_eq!(stats.use_cases_activated, 1);
+        assert_eq!(stats.authorize_ok, 1, "the whole journey in one session");
+    })
+    .await;
+}

@@ -1,0 +1,528 @@
+//! The sandbox over a real socket on 127.0.0.1: Infobip's PAR checks and error shapes,
+//! single-use and expiring request URIs, tenant separation in the wizard, every fault
+//! kind, and the admin API's answers to bad input. Every test is bounded in time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use moments_sandbox::{DEFAULT_API_KEY, RunningSandbox, Sandbox, SandboxConfig};
+use reqwest::{Client, StatusCode, redirect};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+async fn bounded<F: Future<Output = ()>>(test: F) {
+    tokio::time::timeout(LIMIT, test)
+        .await
+        .expect("the test finished in time");
+}
+
+async fn sandbox() -> RunningSandbox {
+    Sandbox::new(SandboxConfig::default())
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn par_body(tenant: Option<(&str, &str)>) -> Value {
+    let mut body =
+        json!({ "embedding_id": 4242, "scopes": ["flow:manage", "flow:read", "flow:use"] });
+    if let Some((app, entity)) = tenant {
+        body["application_id"] = json!(app);
+        body["entity_id"] = json!(entity);
+    }
+    body
+}
+
+async fn par(s: &RunningSandbox, key: &str, body: &Value) -> reqwest::Response {
+    client()
+        .post(format!("{}/embeddable/1/auth/par", s.base_url()))
+        .header("Authorization", format!("App {key}"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A request URI, spent: the wizard's URL for a fresh session of `tenant`.
+async fn session(s: &RunningSandbox, tenant: Option<(&str, &str)>) -> String {
+    let grant: Value = par(s, DEFAULT_API_KEY, &par_body(tenant))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let uri = grant["request_uri"].as_str().unwrap();
+    let answer = client()
+        .get(format!("{}/authorize", s.base_url()))
+        .query(&[("request_uri", uri)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    format!("{}{location}", s.base_url())
+}
+
+async fn admin(s: &RunningSandbox, path: &str, body: Value) -> (StatusCode, Value) {
+    let answer = client()
+        .post(format!("{}/__sandbox{path}", s.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (answer.status(), answer.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn par_checks_what_infobip_checks_in_infobips_shapes() {
+    bounded(async {
+        let s = sandbox().await;
+        let refused = par(&s, "not-the-key", &par_body(None)).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(
+            body["requestError"]["serviceException"]["messageId"],
+            "UNAUTHORIZED"
+        );
+
+        let unknown = par(
+            &s,
+            DEFAULT_API_KEY,
+            &json!({ "embedding_id": 1, "scopes": ["flow:manage", "flow:read", "flow:use"] }),
+        )
+        .await;
+        assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+        let body: Value = unknown.json().await.unwrap();
+        assert!(
+            body["requestError"]["serviceException"]["validationErrors"]["embedding_id"].is_array(),
+            "{body}"
+        );
+
+        let scopes = par(
+            &s,
+            DEFAULT_API_KEY,
+            &json!({ "embedding_id": "4242", "scopes": ["flow:read"] }),
+        )
+        .await;
+        assert_eq!(scopes.status(), StatusCode::BAD_REQUEST);
+        let text = scopes.text().await.unwrap();
+        assert!(
+            text.contains("flow:manage") && text.contains("flow:use"),
+            "names the missing scopes: {text}"
+        );
+
+        let ok = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(ok.status(), StatusCode::CREATED);
+        let grant: Value = ok.json().await.unwrap();
+        let uri = grant["request_uri"].as_str().unwrap();
+        let random = uri
+            .strip_prefix("urn:ietf:params:oauth:request_uri:")
+            .unwrap();
+        assert!(random.len() * 4 >= 128, "at least 128 random bits: {uri}");
+        assert_eq!(grant["expires_in"], 60);
+
+        let stats = s.sandbox().stats();
+        assert_eq!(
+            (stats.par_calls, stats.par_issued, stats.par_failed),
+            (4, 1, 3)
+        );
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn request_uris_are_single_use_and_expire() {
+    bounded(async {
+        let s = sandbox().await;
+        let grant: Value = par(&s, DEFAULT_API_KEY, &par_body(None))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let uri = grant["request_uri"].as_str().unwrap().to_owned();
+        let authorize = |uri: String| {
+            let url = format!("{}/authorize", s.base_url());
+            async move {
+                client()
+                    .get(url)
+                    .query(&[("request_uri", uri)])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(authorize(uri.clone()).await.status(), StatusCode::SEE_OTHER);
+        let again = authorize(uri).await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+        let page = again.text().await.unwrap();
+        assert!(
+            page.contains(r#""reason":"reused""#),
+            "tells the host why: {page}"
+        );
+        assert!(page.contains("Sandbox"), "labelled as a simulator");
+
+        let (status, settings) = admin(&s, "/settings", json!({ "request_uri_ttl_secs": 1 })).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(settings["request_uri_ttl_secs"], 1);
+        let grant: Value = par(&s, DEFAULT_API_KEY, &par_body(None))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(grant["expires_in"], 1);
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let late = authorize(grant["request_uri"].as_str().unwrap().to_owned()).await;
+        assert!(late.text().await.unwrap().contains(r#""reason":"expired""#));
+        assert_eq!(
+            authorize("urn:nope".into()).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+
+        let rejected = s.sandbox().stats().rejected;
+        assert_eq!(
+            (rejected.reused, rejected.expired, rejected.unknown),
+            (1, 1, 1)
+        );
+        s.shutdown().await;
+    })
+    .await;
+}
+
+/// Walks the wizard for `template` with its defaults, naming the use case `name`.
+async fn activate(wizard: &str, template: &str, name: &str) {
+    let c = client();
+    assert_eq!(
+        c.get(format!("{wizard}/activate/{template}/1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    for step in 1..=4 {
+        let answer = c
+            .post(format!("{wizard}/activate/{template}/{step}"))
+            .form(&[("x", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "step {step}");
+    }
+    let done = c
+        .post(format!("{wizard}/activate/{template}/5"))
+        .form(&[("name", name)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert!(
+        done.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("event=use_case.activated")
+    );
+}
+
+async fn use_case_names(wizard: &str) -> Vec<String> {
+    let page = client()
+        .get(format!("{wizard}/use-cases"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    page.split(r#"data-test="use-case""#)
+        .skip(1)
+        .filter_map(|row| {
+            row.split("<strong>")
+                .nth(1)?
+                .split("</strong>")
+                .next()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_tenant_sees_only_its_own_use_cases() {
+    bounded(async {
+        let s = sandbox().await;
+        let red = session(&s, Some(("app", "red"))).await;
+        let blue = session(&s, Some(("app", "blue"))).await;
+        activate(&red, "abandoned-cart", "Red carts").await;
+        activate(&blue, "win-back", "Blue win-back").await;
+        activate(&blue, "birthday-offer", "Blue birthdays").await;
+        assert_eq!(use_case_names(&red).await, ["Red carts"]);
+        assert_eq!(
+            use_case_names(&blue).await,
+            ["Blue win-back", "Blue birthdays"]
+        );
+        // A second session of the same tenant sees the same workspace.
+        let red_again = session(&s, Some(("app", "red"))).await;
+        assert_eq!(use_case_names(&red_again).await, ["Red carts"]);
+        assert_eq!(s.sandbox().stats().use_cases_activated, 3);
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_wizard_validates_each_step_and_cannot_be_skipped() {
+    bounded(async {
+        let s = sandbox().await;
+        let wizard = session(&s, None).await;
+        let c = client();
+        let skipped = c
+            .post(format!("{wizard}/activate/abandoned-cart/5"))
+            .form(&[("name", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(skipped.status(), StatusCode::SEE_OTHER);
+        assert!(
+            skipped.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("/activate/abandoned-cart/1")
+        );
+
+        c.get(format!("{wizard}/activate/abandoned-cart/1"))
+            .send()
+            .await
+            .unwrap();
+        let bad = c
+            .post(format!("{wizard}/activate/abandoned-cart/2"))
+            .form(&[("channel", "WhatsApp"), ("sender", "AcmeStore")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = bad.text().await.unwrap();
+        assert!(
+            page.contains(r#"data-test="validation""#) && page.contains("international format"),
+            "{page}"
+        );
+        let pause = c
+            .post(format!("{wizard}/use-cases/uc-99/pause"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pause.status(), StatusCode::NOT_FOUND);
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn status_faults_answer_in_infobips_shapes_in_order() {
+    bounded(async {
+        let s = sandbox().await;
+        let (status, queue) = admin(
+            &s,
+            "/faults",
+            json!({ "count": 2, "fault": "status", "status": 503, "retry_after_secs": 3 }),
+        )
+        .await;
+        assert_eq!(
+            (status, queue["queued"].clone()),
+            (StatusCode::OK, json!(2))
+        );
+        admin(
+            &s,
+            "/faults",
+            json!({ "fault": "status", "status": 429, "retry_after_secs": 7 }),
+        )
+        .await;
+        admin(&s, "/faults", json!({ "fault": "status", "status": 502 })).await;
+
+        for _ in 0..2 {
+            let answer = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(answer.headers()["retry-after"], "3");
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(
+                body["requestError"]["serviceException"]["messageId"],
+                "SERVICE_UNAVAILABLE"
+            );
+        }
+        let limited = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()["retry-after"], "7");
+        assert_eq!(limited.json::<Value>().await.unwrap()["errorCode"], "E429");
+        let gateway = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(gateway.status(), StatusCode::BAD_GATEWAY);
+        assert!(
+            gateway.text().await.unwrap().contains("<html>"),
+            "a proxy's page, not JSON"
+        );
+        assert_eq!(
+            par(&s, DEFAULT_API_KEY, &par_body(None)).await.status(),
+            StatusCode::CREATED,
+            "the queue is spent"
+        );
+        assert_eq!(s.sandbox().stats().faults_applied, 4);
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn body_faults_delay_hang_and_close() {
+    bounded(async {
+        let s = sandbox().await;
+        for fault in [
+            json!({ "fault": "delay", "delay_ms": 400 }),
+            json!({ "fault": "malformed_json" }),
+            json!({ "fault": "missing_request_uri" }),
+            json!({ "fault": "close" }),
+            json!({ "fault": "hang" }),
+        ] {
+            assert_eq!(admin(&s, "/faults", fault).await.0, StatusCode::OK);
+        }
+        let started = Instant::now();
+        let delayed = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(delayed.status(), StatusCode::CREATED);
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+
+        let malformed = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(malformed.status(), StatusCode::CREATED);
+        assert!(serde_json::from_str::<Value>(&malformed.text().await.unwrap()).is_err());
+
+        let missing: Value = par(&s, DEFAULT_API_KEY, &par_body(None))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(missing.get("request_uri").is_none() && missing["expires_in"] == 60);
+
+        let closed = client()
+            .post(format!("{}/embeddable/1/auth/par", s.base_url()))
+            .header("Authorization", format!("App {DEFAULT_API_KEY}"))
+            .json(&par_body(None))
+            .send()
+            .await
+            .expect_err("no HTTP response at all");
+        assert!(
+            !closed.is_timeout() && closed.status().is_none(),
+            "{closed:?}"
+        );
+
+        let hung = Client::builder()
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap()
+            .post(format!("{}/embeddable/1/auth/par", s.base_url()))
+            .header("Authorization", format!("App {DEFAULT_API_KEY}"))
+            .json(&par_body(None))
+            .send()
+            .await
+            .expect_err("never answers");
+        assert!(hung.is_timeout(), "{hung:?}");
+
+        // A hung request must not keep the sandbox from stopping.
+        let stopping = Instant::now();
+        s.shutdown().await;
+        assert!(
+            stopping.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            stopping.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_nonsense_with_a_clear_message() {
+    bounded(async {
+        let s = sandbox().await;
+        for (path, body, says) in [
+            ("/faults", json!({ "fault": "explode" }), "unknown fault"),
+            (
+                "/faults",
+                json!({ "fault": "status", "status": 418 }),
+                "418",
+            ),
+            ("/faults", json!({ "count": 0, "fault": "hang" }), "count"),
+            (
+                "/faults",
+                json!({ "fault": "hang", "extra": true }),
+                "unknown fault",
+            ),
+            ("/settings", json!({ "request_uri_ttl_secs": 0 }), "between"),
+            ("/settings", json!({ "ttl": 5 }), "expected"),
+        ] {
+            let (status, answer) = admin(&s, path, body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}");
+            let message = answer["error"].as_str().unwrap();
+            assert!(message.contains(says), "{path} {body}: {message}");
+        }
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_can_be_ended_early_and_reset_forgets_everything() {
+    bounded(async {
+        let s = sandbox().await;
+        let wizard = session(&s, None).await;
+        let status_url = format!("{wizard}/api/session");
+        assert_eq!(
+            client().get(&status_url).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        let (_, ended) = admin(&s, "/sessions/expire", json!({})).await;
+        assert_eq!(ended["expired"], 1);
+        assert_eq!(
+            client().get(&status_url).send().await.unwrap().status(),
+            StatusCode::GONE
+        );
+        let page = client().get(&wizard).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::GONE);
+        assert!(page.text().await.unwrap().contains("Session ended"));
+
+        admin(&s, "/settings", json!({ "session_ttl_secs": 5 })).await;
+        admin(&s, "/faults", json!({ "count": 3, "fault": "close" })).await;
+        let (status, _) = admin(&s, "/reset", json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let stats = s.sandbox().stats();
+        assert_eq!(
+            (stats.par_calls, stats.authorize_ok, stats.sessions_expired),
+            (0, 0, 0)
+        );
+        let settings: Value = client()
+            .get(format!("{}/__sandbox/settings", s.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            settings["session_ttl_secs"], 1_800,
+            "back to the configured default"
+        );
+        assert_eq!(
+            par(&s, DEFAULT_API_KEY, &par_body(None)).await.status(),
+            StatusCode::CREATED,
+            "no fault left"
+        );
+        s.shutdown().await;
+    })
+    .await;
+}
