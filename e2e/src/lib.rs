@@ -44,6 +44,8 @@ struct Backend {
     static_dir: PathBuf,
     listen: String,
     sandbox_listen: String,
+    /// More `moments-par` flags, kept for restarts.
+    extra_args: Vec<String>,
 }
 
 impl Session {
@@ -91,6 +93,7 @@ impl Session {
                 &backend.static_dir,
                 &backend.listen,
                 &backend.sandbox_listen,
+                &backend.extra_args,
             )
             .await;
             backend.server = Some(server);
@@ -145,11 +148,18 @@ pub struct Harness {
 impl Harness {
     /// Starts the stack serving `static_dir`, and a browser.
     pub async fn start(static_dir: &Path) -> Self {
+        Self::start_with(static_dir, &[]).await
+    }
+
+    /// As [`Harness::start`], with more `moments-par` flags (e.g. `--rate-limit off`
+    /// for a benchmark, whose page loads would otherwise hit the per-client limit).
+    pub async fn start_with(static_dir: &Path, extra_args: &[&str]) -> Self {
+        let extra_args: Vec<String> = extra_args.iter().map(|&a| a.to_owned()).collect();
         // Fixed free ports rather than port 0, so a test can stop the companion and start
         // it again on the same address (the loaded page keeps pointing at it).
         let listen = format!("127.0.0.1:{}", free_port());
         let sandbox_listen = format!("127.0.0.1:{}", free_port());
-        let server = start_stack(static_dir, &listen, &sandbox_listen).await;
+        let server = start_stack(static_dir, &listen, &sandbox_listen, &extra_args).await;
         let driver = Chromedriver::start().await;
         let browser = driver.connect().await;
         let sandbox = server.sandbox().expect("started with --sandbox");
@@ -163,6 +173,7 @@ impl Harness {
                 static_dir: static_dir.to_owned(),
                 listen,
                 sandbox_listen,
+                extra_args,
             })),
         };
         Self { driver, session }
@@ -203,8 +214,13 @@ where
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-async fn start_stack(static_dir: &Path, listen: &str, sandbox_listen: &str) -> RunningServer {
-    let cli = Cli::try_parse_from([
+async fn start_stack(
+    static_dir: &Path,
+    listen: &str,
+    sandbox_listen: &str,
+    extra_args: &[String],
+) -> RunningServer {
+    let args = [
         "moments-par",
         "--sandbox",
         "--listen",
@@ -213,7 +229,11 @@ async fn start_stack(static_dir: &Path, listen: &str, sandbox_listen: &str) -> R
         sandbox_listen,
         "--static-dir",
         static_dir.to_str().expect("UTF-8 path"),
-    ])
+    ];
+    let cli = Cli::try_parse_from(
+        args.into_iter()
+            .chain(extra_args.iter().map(String::as_str)),
+    )
     .expect("CLI arguments");
     start(&cli).await.expect("the stack starts")
 }

@@ -2,8 +2,10 @@
 //! deployable page needs.
 //!
 //! - `Content-Security-Policy` on HTML: scripts from this origin only, plus the inline
-//!   bootstrap scripts trunk writes into `index.html`, each allowed by its SHA-256
-//!   (hashed here, at start-up, from the file as built), and `'wasm-unsafe-eval'` so
+//!   bootstrap scripts trunk writes into `index.html` (and those of any other `.html`
+//!   page in the directory), each allowed by its SHA-256 (hashed here, at start-up,
+//!   from the files as built: a page added later is served, but its inline scripts
+//!   are blocked until a restart), and `'wasm-unsafe-eval'` so
 //!   the module may be compiled; frames from the Moments frame's origin only; no
 //!   plugins, no `<base>`, and no framing of the page itself.
 //!   Styles are strict too (`style-src 'self'`): the demo links
@@ -45,7 +47,11 @@ struct Site {
 /// Fails when `dir` has no readable `index.html`.
 pub(crate) fn router(dir: &Path, frame_origin: &str) -> std::io::Result<Router> {
     let index = Bytes::from(std::fs::read(dir.join("index.html"))?);
-    let csp = HeaderValue::from_str(&content_security_policy(&index, frame_origin))
+    // One policy for every page: the union of their inline scripts' hashes. A page
+    // served with another page's policy would have its own scripts blocked.
+    let mut pages = Vec::new();
+    html_pages(dir, 0, &mut pages)?;
+    let csp = HeaderValue::from_str(&content_security_policy(&pages, frame_origin))
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let site = Arc::new(Site { index, csp });
     let files = ServeDir::new(dir)
@@ -104,9 +110,28 @@ async fn set_headers(State(site): State<Arc<Site>>, request: Request, next: Next
     response
 }
 
-/// The policy for `index`, with a hash for each of its inline scripts.
-fn content_security_policy(index: &[u8], frame_origin: &str) -> String {
-    let hashes: String = inline_scripts(&String::from_utf8_lossy(index))
+/// Reads every `.html` file under `dir` (a few levels deep, as a built site is) into
+/// `pages`.
+fn html_pages(dir: &Path, depth: usize, pages: &mut Vec<String>) -> std::io::Result<()> {
+    const MAX_DEPTH: usize = 4;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() && depth < MAX_DEPTH {
+            html_pages(&path, depth + 1, pages)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "html") {
+            pages.push(String::from_utf8_lossy(&std::fs::read(&path)?).into_owned());
+        }
+    }
+    Ok(())
+}
+
+/// The policy for `pages`, with a hash for each distinct inline script in them.
+fn content_security_policy(pages: &[String], frame_origin: &str) -> String {
+    let hashes: std::collections::BTreeSet<String> = pages
+        .iter()
+        .flat_map(|page| inline_scripts(page))
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
             format!(
@@ -115,6 +140,7 @@ fn content_security_policy(index: &[u8], frame_origin: &str) -> String {
             )
         })
         .collect();
+    let hashes: String = hashes.into_iter().collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; \
@@ -167,7 +193,16 @@ mod tests {
                     <script src=\"/b.js\"></script><script>one()</script></head>";
         let scripts: Vec<_> = inline_scripts(html).collect();
         assert_eq!(scripts, ["\nimport x from '/a.js';\n", "one()"]);
-        let csp = content_security_policy(b"<script>alert(1)</script>", "https://f.test");
+        let pages = [
+            "<script>alert(1)</script>".to_owned(),
+            "<script>alert(1)</script>".to_owned(),
+        ];
+        let csp = content_security_policy(&pages, "https://f.test");
+        assert_eq!(
+            csp.matches("'sha256-").count(),
+            1,
+            "one hash per distinct script"
+        );
         // `echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64`
         assert!(
             csp.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
