@@ -266,13 +266,7 @@ async fn coming_back_online_or_visible_retries_at_once() {
     };
     let page = mount(move || view! { <MomentsEmbed session_config=slow/> });
     wait_for("a network error", 2_000, || page.state() == "error").await;
-    assert_eq!(
-        page.find(".moments-embed__error")
-            .unwrap()
-            .get_attribute("data-error")
-            .as_deref(),
-        Some("network")
-    );
+    assert_eq!(page.error_kind().as_deref(), Some("network"));
     let window = leptos::prelude::window();
     window
         .dispatch_event(&web_sys::Event::new("online").unwrap())
@@ -572,13 +566,7 @@ async fn a_refused_uri_is_replaced_but_an_unknown_one_is_fatal() {
         page.state() == "error" && page.find(".moments-embed__next").is_none()
     })
     .await;
-    assert_eq!(
-        page.find(".moments-embed__error")
-            .unwrap()
-            .get_attribute("data-error")
-            .as_deref(),
-        Some("authorize")
-    );
+    assert_eq!(page.error_kind().as_deref(), Some("authorize"));
     assert_eq!(backend.requests().len(), 2, "an unknown URI is not retried");
     page.unmount().await;
 }
@@ -593,13 +581,7 @@ async fn a_frame_that_does_not_load_in_time_is_an_error_not_a_hang() {
     };
     let page = mount(move || view! { <MomentsEmbed session_config=config/> });
     wait_for("the timeout error", 3_000, || page.state() == "error").await;
-    assert_eq!(
-        page.find(".moments-embed__error")
-            .unwrap()
-            .get_attribute("data-error")
-            .as_deref(),
-        Some("frame_timeout")
-    );
+    assert_eq!(page.error_kind().as_deref(), Some("frame_timeout"));
     assert_eq!(
         page.count("iframe"),
         0,

@@ -114,6 +114,20 @@ impl Session {
         height.as_f64()
     }
 
+    /// The component frame's `src`, if there is a frame with one.
+    pub async fn frame_src(&self) -> Option<String> {
+        let src = self
+            .browser
+            .execute(
+                "const f = document.querySelector('iframe.moments-embed__frame'); \
+                 return f ? f.getAttribute('src') : null;",
+                vec![],
+            )
+            .await
+            .expect("script runs");
+        src.as_str().map(str::to_owned)
+    }
+
     /// Waits for the component's root to reach `state` (its `data-state`).
     pub async fn wait_for_state(&self, state: &str, limit: Duration) {
         let selector = format!(".moments-embed[data-state=\"{state}\"]");

@@ -46,15 +46,7 @@ async fn backend_down_is_an_error_and_back_up_recovers() {
 
         s.start_backend().await;
         s.wait_for_state("ready", Duration::from_secs(30)).await;
-        let src = s
-            .browser
-            .find(Locator::Css("iframe.moments-embed__frame"))
-            .await
-            .unwrap()
-            .attr("src")
-            .await
-            .unwrap()
-            .unwrap();
+        let src = s.frame_src().await.expect("a frame with a src");
         assert!(src.contains("request_uri="), "{src}");
     })
     .await;

@@ -93,29 +93,15 @@ async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one() {
     run(|s: Session| async move {
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        let first = s
-            .browser
-            .find(Locator::Css("iframe.moments-embed__frame"))
-            .await
-            .unwrap()
-            .attr("src")
-            .await
-            .unwrap()
-            .unwrap();
+        let first = s.frame_src().await.expect("a frame with a src");
 
         s.sandbox_admin("/__sandbox/sessions/expire", json!({}))
             .await;
         let mut second = first.clone();
         for _ in 0..100 {
-            if let Ok(frame) = s
-                .browser
-                .find(Locator::Css("iframe.moments-embed__frame"))
-                .await
-            {
-                second = frame.attr("src").await.unwrap().unwrap_or_default();
-                if second != first {
-                    break;
-                }
+            second = s.frame_src().await.unwrap_or_default();
+            if second != first {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

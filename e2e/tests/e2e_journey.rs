@@ -33,6 +33,16 @@ async fn wait_for(browser: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("no {css}: {e}"));
 }
 
+/// Replaces the text of the field at `css` with `text`.
+async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
 async fn enter_frame(s: &Session) {
     let frame = s
         .browser
@@ -92,22 +102,10 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame() {
 
         // Step 2: a sender in the wrong format is refused, with a message.
         wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="2"]"#).await;
-        let sender = s
-            .browser
-            .find(Locator::Css(r#"[data-test="field-sender"]"#))
-            .await
-            .unwrap();
-        sender.clear().await.unwrap();
-        sender.send_keys("x").await.unwrap();
+        fill(&s.browser, r#"[data-test="field-sender"]"#, "x").await;
         click(&s.browser, r#"[data-test="wizard-next"]"#).await;
         wait_for(&s.browser, r#"[data-test="validation"]"#).await;
-        let sender = s
-            .browser
-            .find(Locator::Css(r#"[data-test="field-sender"]"#))
-            .await
-            .unwrap();
-        sender.clear().await.unwrap();
-        sender.send_keys("AcmeStore").await.unwrap();
+        fill(&s.browser, r#"[data-test="field-sender"]"#, "AcmeStore").await;
         click(&s.browser, r#"[data-test="wizard-next"]"#).await;
 
         for step in 3..=4 {
@@ -119,13 +117,7 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame() {
             click(&s.browser, r#"[data-test="wizard-next"]"#).await;
         }
         wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="5"]"#).await;
-        let name = s
-            .browser
-            .find(Locator::Css(r#"[data-test="field-name"]"#))
-            .await
-            .unwrap();
-        name.clear().await.unwrap();
-        name.send_keys("Cart rescue").await.unwrap();
+        fill(&s.browser, r#"[data-test="field-name"]"#, "Cart rescue").await;
         click(&s.browser, r#"[data-test="wizard-activate"]"#).await;
 
         wait_for(

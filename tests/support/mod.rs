@@ -172,6 +172,12 @@ impl<M: leptos::tachys::view::Mountable> Mounted<M> {
             .unwrap_or_default()
     }
 
+    /// The error view's kind (its `data-error`), if the error view is shown.
+    pub fn error_kind(&self) -> Option<String> {
+        self.find(".moments-embed__error")
+            .and_then(|e| e.get_attribute("data-error"))
+    }
+
     /// Unmounts, removes the mount point, and waits one task: leptos disposes the
     /// unmounted owner (running `on_cleanup`) on the next tick, not during the drop.
     pub async fn unmount(mut self) {
