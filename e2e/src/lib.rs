@@ -258,6 +258,21 @@ struct Chromedriver {
     port: u16,
 }
 
+/// When a panic skipped [`Chromedriver::stop`], Chromium's processes would outlive
+/// chromedriver (which `kill_on_drop` ends): end them here, by PID. After `stop` there
+/// are none left, and this does nothing.
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let left = self.descendants();
+        if !left.is_empty() {
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(left.iter().map(u32::to_string))
+                .status();
+        }
+    }
+}
+
 impl Chromedriver {
     async fn start() -> Self {
         let binary =
