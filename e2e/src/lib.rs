@@ -128,6 +128,34 @@ impl Session {
         src.as_str().map(str::to_owned)
     }
 
+    /// Waits up to `limit` for the component's error view, and reads it in one script:
+    /// its kind (`data-error`) and whether it announces an automatic retry. One script,
+    /// not a find and then a read: while the component retries by itself, the view is
+    /// replaced every attempt, and an element found a moment ago may be gone.
+    pub async fn wait_for_error_view(&self, limit: Duration) -> (String, bool) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let view = self
+                .browser
+                .execute(
+                    "const e = document.querySelector('.moments-embed__error'); \
+                     return e ? [e.getAttribute('data-error'), \
+                                 !!e.querySelector('.moments-embed__next')] : null;",
+                    vec![],
+                )
+                .await
+                .expect("script runs");
+            if let (Some(kind), Some(next)) = (view[0].as_str(), view[1].as_bool()) {
+                return (kind.to_owned(), next);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no error view within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits for the component's root to reach `state` (its `data-state`).
     pub async fn wait_for_state(&self, state: &str, limit: Duration) {
         let selector = format!(".moments-embed[data-state=\"{state}\"]");
