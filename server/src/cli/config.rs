@@ -4,6 +4,7 @@
 use super::Cli;
 use crate::config::{Config, ConfigError};
 use crate::embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
+use crate::ops::OpsRoutes;
 use crate::par_client::{EmbeddingId, ParClientConfig, RetryPolicy};
 use crate::tenant::{EmbeddingAccess, SingleTenant, Tenant};
 use crate::trusted_header::{TenantsFile, TrustedHeader};
@@ -60,7 +61,12 @@ impl Cli {
                 concurrency: self.upstream_concurrency,
                 queue_timeout: self.upstream_queue_timeout,
             })
-            .with_upstream_deadline(self.upstream_deadline);
+            .with_upstream_deadline(self.upstream_deadline)
+            .with_ops_routes(OpsRoutes {
+                healthz: self.healthz_path.0.clone(),
+                readyz: self.readyz_path.0.clone(),
+                metrics: self.metrics_path.0.clone(),
+            });
         if let Some(header) = &self.client_ip_header {
             config = config.with_client_ip_header(header.clone());
         }

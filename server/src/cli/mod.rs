@@ -6,7 +6,7 @@ mod start;
 mod values;
 
 pub use start::{RunningServer, StartError, start};
-pub use values::{LogFormat, NamedEmbedding, RateSetting};
+pub use values::{LogFormat, NamedEmbedding, OpsPath, RateSetting};
 
 use clap::Parser;
 use http::HeaderName;
@@ -44,6 +44,20 @@ pub struct Cli {
     /// Also serve this directory (the built demo, `dist/`) at `/`, with security headers.
     #[arg(long, env = "MOMENTS_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+
+    /// Path of the liveness check, or off.
+    #[arg(long, env = "MOMENTS_HEALTHZ_PATH", default_value = "/healthz", value_parser = values::ops_path, help_heading = "Operations")]
+    pub healthz_path: OpsPath,
+
+    /// Path of the readiness check (`?upstream` also probes Infobip), or off.
+    #[arg(long, env = "MOMENTS_READYZ_PATH", default_value = "/readyz", value_parser = values::ops_path, help_heading = "Operations")]
+    pub readyz_path: OpsPath,
+
+    /// Path of the Prometheus metrics, or off. They name no secret, but tell anyone
+    /// who can reach them how busy the endpoint is: turn them off, or keep them from
+    /// the internet at your proxy, where the port is public.
+    #[arg(long, env = "MOMENTS_METRICS_PATH", default_value = "/metrics", value_parser = values::ops_path, help_heading = "Operations")]
+    pub metrics_path: OpsPath,
 
     /// Log line format: text or json.
     #[arg(long, env = "MOMENTS_LOG_FORMAT", default_value = "text")]

@@ -42,6 +42,20 @@ impl RateSetting {
     }
 }
 
+/// `--healthz-path` and its kind: a path, or off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpsPath(pub Option<String>);
+
+/// `/metrics`, or `off`. Whether the path is a plain one is checked with the rest of
+/// the config ([`crate::Config::validate`]), so the message is the same for the library.
+#[allow(clippy::unnecessary_wraps)] // clap's value-parser signature
+pub(crate) fn ops_path(raw: &str) -> Result<OpsPath, Infallible> {
+    let raw = raw.trim();
+    Ok(OpsPath(
+        (!raw.eq_ignore_ascii_case("off")).then(|| raw.to_owned()),
+    ))
+}
+
 /// `500ms`, `2s`, `1m`, `1h`; a bare number is seconds.
 pub(crate) fn duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();

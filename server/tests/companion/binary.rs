@@ -70,7 +70,7 @@ async fn help_lists_every_option_with_its_environment_variable_and_default() {
 
 #[tokio::test]
 async fn a_bad_configuration_is_refused_with_what_to_fix() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--embedding-id", "42"], "set INFOBIP_API_KEY"),
         (&["--infobip-api-key", "k"], "set MOMENTS_EMBEDDING_ID"),
         (
@@ -116,6 +116,28 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
                 "/nonexistent.toml",
             ],
             "cannot read the tenants file /nonexistent.toml",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--metrics-path",
+                "metrics",
+            ],
+            "`metrics` must start with `/`",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--readyz-path",
+                "/api/moments/session",
+            ],
+            "is also an operations path",
         ),
     ];
     for (args, expected) in cases {

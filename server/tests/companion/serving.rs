@@ -233,6 +233,41 @@ async fn static_files_carry_csp_caching_and_security_headers() {
     .await;
 }
 
+#[tokio::test]
+async fn operations_routes_move_or_turn_off() {
+    bounded(async {
+        let server = serve(&[
+            "--infobip-api-key",
+            "k",
+            "--embedding-id",
+            "42",
+            "--healthz-path",
+            "/internal/alive",
+            "--metrics-path",
+            "off",
+        ])
+        .await;
+        let status = |path: &'static str| {
+            let url = format!("{}{path}", server.url());
+            async move { reqwest::get(url).await.unwrap().status() }
+        };
+        assert_eq!(status("/internal/alive").await, StatusCode::OK, "moved");
+        assert_eq!(
+            status("/healthz").await,
+            StatusCode::NOT_FOUND,
+            "not also at the default"
+        );
+        assert_eq!(status("/metrics").await, StatusCode::NOT_FOUND, "off");
+        assert_eq!(
+            status("/readyz").await,
+            StatusCode::OK,
+            "the others keep their defaults"
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
+
 fn scratch_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("moments-par-static-{}", fresh_key()));
     std::fs::create_dir_all(&dir).unwrap();
