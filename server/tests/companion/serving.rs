@@ -183,6 +183,8 @@ async fn static_files_carry_csp_caching_and_security_headers() {
         std::fs::create_dir_all(dir.join("docs")).unwrap();
         std::fs::write(dir.join("docs/about.html"), "<script>about()</script>").unwrap();
         std::fs::write(dir.join("app-0123456789abcdef.js"), "boot=()=>{}").unwrap();
+        // Served as it is: ServeDir does not read it, so any bytes stand in for gzip.
+        std::fs::write(dir.join("app-0123456789abcdef.js.gz"), b"\x1f\x8b stand-in").unwrap();
         std::fs::write(dir.join("robots.txt"), "").unwrap();
         let server = serve(&[
             "--infobip-api-key", "k", "--embedding-id", "42",
@@ -217,6 +219,17 @@ async fn static_files_carry_csp_caching_and_security_headers() {
 
         let asset = get("/app-0123456789abcdef.js").await.unwrap();
         assert_eq!(asset.status(), StatusCode::OK);
+        assert!(asset.headers().get("content-encoding").is_none(), "not asked for gzip");
+        assert_eq!(asset.headers()["vary"], "accept-encoding");
+        let gzipped = reqwest::Client::new()
+            .get(format!("{}/app-0123456789abcdef.js", server.url()))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip", "the .gz beside it");
+        assert_eq!(gzipped.headers()["content-type"], "text/javascript", "still a script");
+        assert_eq!(&gzipped.bytes().await.unwrap()[..], b"\x1f\x8b stand-in");
         assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
         assert!(asset.headers().get("content-security-policy").is_none());
         assert_eq!(get("/robots.txt").await.unwrap().headers()["cache-control"], "no-cache");
