@@ -7,8 +7,18 @@
 //! `MOMENTS_FUZZ_CASES` sets the number of cases per property (default 10,000, which
 //! `make test` runs; `make soak` runs a million).
 
+use moments_protocol::frame;
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
+
+/// The frame message types of our protocol.
+const MESSAGE_TYPES: [&str; 5] = [
+    frame::READY,
+    frame::RESIZE,
+    frame::SESSION_EXPIRED,
+    frame::EVENT,
+    frame::ERROR,
+];
 
 /// Cases per property: `MOMENTS_FUZZ_CASES`, or 10,000.
 pub fn cases() -> u32 {
@@ -27,30 +37,31 @@ pub fn hostile_string() -> impl Strategy<Value = String> {
         "\\PC{0,40}",
         "[\\x00-\\x1f]{1,8}",
         Just("x".repeat(20_000)),
-        prop::sample::select(vec![
-            "moments:ready",
-            "moments:resize",
-            "moments:session-expired",
-            "moments:event",
-            "moments:error",
-            "invalid_request_uri",
-            "unknown",
-            "reused",
-            "expired",
-            "https://embeddings.infobip.com/authorize?request_uri=urn%3Ax",
-            "http://127.0.0.1:1/a",
-            "javascript:alert(1)",
-            "data:text/html,x",
-            "//evil.example/x",
-            "https:///x",
-            "HTTPS://X/Y",
-            "https://x/a b",
-            "urn:ietf:params:oauth:request_uri:abc",
-            "upstream_auth",
-            "rate_limited",
-            "<script>alert(1)</script>",
-            "é✓𝄞",
-        ])
+        prop::sample::select(
+            [
+                MESSAGE_TYPES.as_slice(),
+                &[
+                    "invalid_request_uri",
+                    "unknown",
+                    "reused",
+                    "expired",
+                    "https://embeddings.infobip.com/authorize?request_uri=urn%3Ax",
+                    "http://127.0.0.1:1/a",
+                    "javascript:alert(1)",
+                    "data:text/html,x",
+                    "//evil.example/x",
+                    "https:///x",
+                    "HTTPS://X/Y",
+                    "https://x/a b",
+                    "urn:ietf:params:oauth:request_uri:abc",
+                    "upstream_auth",
+                    "rate_limited",
+                    "<script>alert(1)</script>",
+                    "é✓𝄞",
+                ]
+            ]
+            .concat()
+        )
         .prop_map(str::to_owned),
     ]
 }
@@ -120,14 +131,7 @@ pub fn object(fields: Vec<(&'static str, Option<Value>)>) -> Value {
 /// A frame message: one of ours with its fields fuzzed, or anything at all.
 pub fn frame_message() -> impl Strategy<Value = Value> {
     let kind = prop_oneof![
-        prop::sample::select(vec![
-            "moments:ready",
-            "moments:resize",
-            "moments:session-expired",
-            "moments:event",
-            "moments:error",
-        ])
-        .prop_map(|s| json!(s)),
+        prop::sample::select(MESSAGE_TYPES.as_slice()).prop_map(|s| json!(s)),
         hostile_string().prop_map(Value::String),
     ];
     let ours = (
