@@ -19,9 +19,9 @@ soak:
 setup:
 	scripts/setup
 
-## make dist: build the demo for release into dist/ (served by `moments-par --static-dir dist`)
+## make dist: build the demo for release into demo/dist/ (served by `moments-par --static-dir demo/dist`)
 dist: setup
-	PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
+	cd demo && PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
 
 ## make bench: moments-par against a stub Infobip, beside the same load sent straight to it (release build; about 5 min)
 bench:
@@ -29,4 +29,4 @@ bench:
 
 clean:
 	cargo clean
-	rm -rf dist .tools
+	rm -rf demo/dist examples/csr-app/dist .tools

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # What moments-embed costs in the browser, built exactly like the demo (profile
 # wasm-release, wasm-bindgen --target web, wasm-opt -Oz), raw / gzip -9 / brotli -q 11:
-#   1. the demo bundle (dist/ from `trunk build --release`);
-#   2. the component's marginal size: bench/size/embed.rs minus
-#      - bench/size/bare.rs: a static Leptos page with a plain iframe (the issue's
+#   1. the demo bundle (demo/dist/ from `trunk build --release`);
+#   2. the component's marginal size: bench/size/src/bin/embed.rs minus
+#      - bare.rs: a static Leptos page with a plain iframe (the issue's
 #        baseline; target <= 15 KB gzip), and
-#      - bench/size/typical.rs: the fetch + signal + iframe page a host would write by
+#      - typical.rs: the fetch + signal + iframe page a host would write by
 #        hand, which already pays for leptos' reactive runtime and async tasks.
 # A measurement, not a test: it prints figures and asserts nothing.
 set -euo pipefail
@@ -31,9 +31,9 @@ row() { # label raw gz br
 probe() { # example name -> prints "raw gzip brotli" of wasm+js
   local name=$1
   cargo build --quiet --locked --profile wasm-release --target wasm32-unknown-unknown \
-    -p moments-embed --features csr --example "$name"
+    -p moments-size-probes --bin "$name"
   wasm-bindgen --target web --no-typescript --out-dir "$OUT/$name" --out-name "$name" \
-    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/examples/$name.wasm"
+    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$name.wasm"
   wasm-opt -Oz --output "$OUT/$name/${name}_bg.opt.wasm" "$OUT/$name/${name}_bg.wasm"
   read -r wr wg wb <<<"$(sizes "$OUT/$name/${name}_bg.opt.wasm")"
   read -r jr jg jb <<<"$(sizes "$OUT/$name/$name.js")"
@@ -41,9 +41,9 @@ probe() { # example name -> prints "raw gzip brotli" of wasm+js
 }
 
 echo "== demo bundle (trunk build --release)"
-trunk build --release >/dev/null 2>&1
+(cd demo && trunk build --release >/dev/null 2>&1)
 row "file" "raw" "gzip" "brotli"
-for file in dist/*.wasm dist/*.js; do
+for file in demo/dist/*.wasm demo/dist/*.js; do
   read -r r g b <<<"$(sizes "$file")"
   row "$(basename "$file" | sed -E 's/-[0-9a-f]{8,}//')" "$r" "$g" "$b"
 done

@@ -13,9 +13,9 @@ SITE="$TARGET_DIR/ttf-site"
 rm -rf "$SITE" && mkdir -p "$SITE"
 # The component page is the size probe: <MomentsEmbed/> alone, built like the demo.
 cargo build --quiet --locked --profile wasm-release --target wasm32-unknown-unknown \
-  -p moments-embed --features csr --example size-embed
+  -p moments-size-probes --bin size-embed
 wasm-bindgen --target web --no-typescript --out-dir "$SITE" --out-name size-embed \
-  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/examples/size-embed.wasm"
+  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/size-embed.wasm"
 wasm-opt -Oz --output "$SITE/size-embed_bg.wasm" "$SITE/size-embed_bg.wasm"
 for page in component vanilla; do
   python3 - "$page" "$SITE" <<'PY'

@@ -1,5 +1,6 @@
-//! The end-to-end harness: the built demo (`dist/`), served by the real companion with
-//! its in-process sandbox on 127.0.0.1, driven in headless Chromium through chromedriver.
+//! The end-to-end harness: a built app ([`Site`]: the demo or the newcomer app), served
+//! by the real companion with its in-process sandbox on 127.0.0.1, driven in headless
+//! Chromium through chromedriver.
 //!
 //! [`run`] starts everything on free ports, hands the test a [`Session`], and always
 //! stops what it started, by PID, even when the test panics or times out: the WebDriver
@@ -156,6 +157,41 @@ impl Session {
         }
     }
 
+    /// Runs axe-core (installed by `scripts/setup`) on the elements matching
+    /// `selector`, and returns its *serious* and *critical* violations, one line each:
+    /// `rule (impact): help, at <targets>`. An empty list is a pass.
+    ///
+    /// The auditor is passed as the WebDriver script itself, not `eval`ed, so the page's
+    /// CSP (no `'unsafe-eval'`) does not stop it.
+    pub async fn accessibility_violations(&self, selector: &str) -> Vec<String> {
+        let script = format!(
+            "{}\n;const done = arguments[arguments.length - 1];\n\
+             window.axe.run({{ include: [arguments[0]] }}, {{ resultTypes: ['violations'] }})\n\
+               .then((r) => done(JSON.stringify(r.violations\n\
+                 .filter((v) => v.impact === 'serious' || v.impact === 'critical')\n\
+                 .map((v) => `${{v.id}} (${{v.impact}}): ${{v.help}}, at ${{v.nodes.map((n) => n.target.join(' ')).join('; ')}}`))))\n\
+               .catch((e) => done(JSON.stringify(['axe failed: ' + e])));",
+            axe_source()
+        );
+        let answer = self
+            .browser
+            .execute_async(&script, vec![Value::from(selector)])
+            .await
+            .expect("axe runs in the page");
+        let text = answer.as_str().expect("axe answers JSON text");
+        serde_json::from_str(text).expect("a JSON list of violations")
+    }
+
+    /// Saves a PNG of the viewport as `target/screenshots/<name>.png`, to look at by eye.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.browser.screenshot().await.expect("a screenshot");
+        let dir = target_dir().join("screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshots directory");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("screenshot written");
+        path
+    }
+
     /// Waits for the component's root to reach `state` (its `data-state`).
     pub async fn wait_for_state(&self, state: &str, limit: Duration) {
         let selector = format!(".moments-embed[data-state=\"{state}\"]");
@@ -168,15 +204,34 @@ impl Session {
     }
 }
 
-/// The built demo: `<workspace>/dist`, made by `trunk build --release` (`make dist`).
-pub fn dist_dir() -> PathBuf {
-    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist");
-    assert!(
-        dist.join("index.html").is_file(),
-        "no built demo at {}: run `make dist` (trunk build --release) first",
-        dist.display()
-    );
-    dist
+/// A site the companion serves: a trunk app built for release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Site {
+    /// The demo host app (`demo/`, `make dist`).
+    Demo,
+    /// The newcomer app (`examples/csr-app/`): a default `<MomentsEmbed/>` and nothing
+    /// else of ours, as the README's quickstart makes it.
+    CsrApp,
+}
+
+impl Site {
+    /// Where its release build is (`<crate>/dist`). Fails with the command that builds it.
+    pub fn dist(self) -> PathBuf {
+        let krate = match self {
+            Self::Demo => "demo",
+            Self::CsrApp => "examples/csr-app",
+        };
+        let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(krate)
+            .join("dist");
+        assert!(
+            dist.join("index.html").is_file(),
+            "no build at {}: run `trunk build --release` in {krate}/ (make test does)",
+            dist.display()
+        );
+        dist
+    }
 }
 
 /// The companion (with its sandbox) serving `static_dir`, chromedriver, and a browser
@@ -232,17 +287,26 @@ impl Harness {
 
 /// Starts the stack (serving the built demo) and a browser, runs `test`, and tears
 /// everything down, even when the test panics or times out.
+pub async fn run<F, Fut>(test: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_site(Site::Demo, test).await;
+}
+
+/// As [`run`], serving `site`.
 // Holding a std lock across the test is the point: each #[tokio::test] has its own
 // thread and runtime, so waiting on the lock serialises tests without deadlock.
 #[allow(clippy::await_holding_lock)]
-pub async fn run<F, Fut>(test: F)
+pub async fn run_site<F, Fut>(site: Site, test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     // One browser at a time: two Chromiums on two cores make every timing flaky.
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let harness = Harness::start(&dist_dir()).await;
+    let harness = Harness::start(&site.dist()).await;
     let outcome =
         tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
     harness.stop().await;
@@ -255,6 +319,25 @@ where
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+/// axe-core's browser build, installed by `scripts/setup` into `.tools/axe`.
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../.tools/axe/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", path.display()))
+    })
+}
 
 async fn start_stack(
     static_dir: &Path,

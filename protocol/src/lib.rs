@@ -16,6 +16,11 @@
 
 pub mod frame;
 
+// The README's examples compile and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

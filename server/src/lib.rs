@@ -42,8 +42,20 @@
 //! the closed set in `moments_protocol::ErrorCode`, with a sentence for a person.
 //! Around it: a request id and a trace span per request, Prometheus metrics, and
 //! `/healthz`, `/readyz`, `/metrics` ([`OpsRoutes`]).
+//!
+//! ## Features
+//! None by default: a host merging the [`router`] compiles the companion and nothing
+//! of the binary. `cli` adds the `moments-par` binary and its `cli` module
+//! (options, logging, mimalloc, `--static-dir` serving); `sandbox` adds `--sandbox`,
+//! the in-process Infobip simulator (never in a production build by accident).
+
+// The README's examples compile as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
 
 mod app;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod config;
 mod embeddings;
@@ -55,6 +67,7 @@ mod par_client;
 mod rate_limit;
 mod request_id;
 mod session;
+#[cfg(feature = "cli")]
 mod static_files;
 mod tenant;
 mod trusted_header;

@@ -1,4 +1,4 @@
-//! Optional static serving of the built demo (`--static-dir dist`), with the headers a
+//! Optional static serving of a built app (`--static-dir dist`), with the headers a
 //! deployable page needs.
 //!
 //! - `Content-Security-Policy` on HTML: scripts from this origin only, plus the inline
@@ -8,10 +8,9 @@
 //!   are blocked until a restart), and `'wasm-unsafe-eval'` so
 //!   the module may be compiled; frames from the Moments frame's origin only; no
 //!   plugins, no `<base>`, and no framing of the page itself.
-//!   Styles are strict too (`style-src 'self'`): the demo links
-//!   `style/moments-embed.css` and mounts the component with `inject_css=false`. A host
-//!   serving its own app this way does the same (the component's default injects a
-//!   `<style>` element, which this policy would block).
+//!   Styles are strict too (`style-src 'self'`, no `'unsafe-inline'`): the
+//!   `<MomentsEmbed/>` component adopts its stylesheet through CSSOM, which no
+//!   `style-src` governs, so an app served this way needs nothing more.
 //! - `Referrer-Policy: strict-origin-when-cross-origin`: the frame's origin may learn
 //!   which site embeds it, never the page's path or query.
 //! - `X-Content-Type-Options: nosniff` (on every answer, by the router).

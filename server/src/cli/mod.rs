@@ -41,7 +41,7 @@ pub struct Cli {
     #[arg(long, env = "MOMENTS_BODY_LIMIT", default_value_t = 4096)]
     pub body_limit: usize,
 
-    /// Also serve this directory (the built demo, `dist/`) at `/`, with security headers.
+    /// Also serve this directory (a built trunk app, its `dist/`) at `/`, with security headers.
     #[arg(long, env = "MOMENTS_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
 

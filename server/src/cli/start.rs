@@ -28,9 +28,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// `--static-dir` is not a directory with an `index.html`.
-    #[error(
-        "--static-dir {0}: no index.html there (build the demo first: `trunk build --release`)"
-    )]
+    #[error("--static-dir {0}: no index.html there (build the app first: `trunk build --release`)")]
     StaticDir(PathBuf),
 }
 

@@ -1,7 +1,5 @@
 //! The demo host app: a shell, the component, and a live view of what it reports.
 
-mod faults;
-
 use leptos::prelude::*;
 use moments_embed::{Height, MomentsEmbed, MomentsEvent, MomentsHandle, SessionState};
 
@@ -56,7 +54,6 @@ pub(crate) fn App() -> impl IntoView {
                     handle=moments
                     on_event=on_event
                     height=Height::Auto { min: 480.0, max: 4000.0 }
-                    inject_css=false
                 />
             </main>
             <aside class="shell__side" aria-label="Integration details">
@@ -70,7 +67,7 @@ pub(crate) fn App() -> impl IntoView {
                         {move || moments.height().get().map_or("not reported".to_owned(), |h| format!("{h} px"))}
                     </p>
                 </section>
-                <faults::FaultPanel moments=moments/>
+                <crate::faults::FaultPanel moments=moments/>
                 <section class="panel">
                     <h2>"Event log"</h2>
                     <ol class="log" aria-live="off">

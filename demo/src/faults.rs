@@ -83,7 +83,12 @@ pub(crate) fn FaultPanel(moments: MomentsHandle) -> impl IntoView {
             stats.set(answer.ok());
         });
     };
-    refresh();
+    // Now, whenever the component changes state (a PAR call or a frame opening has
+    // just happened), and every 2 s for what happens inside the frame.
+    Effect::new(move |_| {
+        moments.state().track();
+        refresh();
+    });
     let poll = set_interval_with_handle(refresh, std::time::Duration::from_secs(2)).ok();
     on_cleanup(move || {
         if let Some(poll) = poll {

@@ -37,6 +37,11 @@
 //! `csr`, `hydrate` and `ssr` are forwarded to leptos; enable the one your app uses.
 //! Under `ssr` the component renders a placeholder and does nothing else.
 
+// The README's examples compile as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
+
 mod browser;
 #[cfg(not(feature = "ssr"))]
 mod driver;
@@ -46,16 +51,18 @@ mod moments_embed;
 pub mod protocol;
 pub mod session;
 mod sizing;
+mod stylesheet;
 mod use_moments_session;
 
 pub use browser::{LiveResources, live_resources};
 pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher};
-pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps, STYLESHEET};
+pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
 pub use moments_protocol::frame::AuthorizeFailure;
 pub use moments_protocol::{ErrorCode, SessionGrant, SessionRequest};
 pub use protocol::MomentsError;
 pub use session::{SessionConfig, SessionState};
 pub use sizing::Height;
+pub use stylesheet::STYLESHEET;
 pub use use_moments_session::{
     DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, MomentsEvent, MomentsHandle, MomentsSession,
     UseMomentsSessionOptions, use_moments_session, use_moments_session_with_options,

@@ -12,10 +12,6 @@ use leptos::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The stylesheet (`style/moments-embed.css`, minified at build time), injected once per
-/// document unless `inject_css=false`.
-pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/moments-embed.min.css"));
-
 /// Renders a custom error view: the error, and a callback that retries.
 #[derive(Clone)]
 pub struct ErrorView(Arc<dyn Fn(MomentsError, Callback<()>) -> AnyView + Send + Sync>);
@@ -111,13 +107,14 @@ pub fn MomentsEmbed(
     /// Replaces the default error view.
     #[prop(optional)]
     error_view: Option<ErrorView>,
-    /// Inject the bundled stylesheet once per document. Set `false` when you ship
-    /// `style/moments-embed.css` yourself (e.g. under a strict `style-src` CSP).
+    /// Add the bundled stylesheet to the document once, as a constructed stylesheet
+    /// (CSSOM, which no `style-src` policy blocks). Set `false` when you link
+    /// `style/moments-embed.css` yourself.
     #[prop(default = true)]
     inject_css: bool,
 ) -> impl IntoView {
     if inject_css {
-        inject_stylesheet();
+        crate::stylesheet::adopt();
     }
     let root = NodeRef::<html::Div>::new();
     let mut options = UseMomentsSessionOptions::default()
@@ -236,29 +233,5 @@ fn default_error_view(
                 "Retry"
             </button>
         </div>
-    }
-}
-
-/// Adds the stylesheet to `<head>` once per document.
-fn inject_stylesheet() {
-    #[cfg(not(feature = "ssr"))]
-    {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        if document
-            .query_selector("style[data-moments-embed]")
-            .ok()
-            .flatten()
-            .is_some()
-        {
-            return;
-        }
-        let (Some(head), Ok(style)) = (document.head(), document.create_element("style")) else {
-            return;
-        };
-        let _ = style.set_attribute("data-moments-embed", "");
-        style.set_text_content(Some(STYLESHEET));
-        let _ = head.append_child(&style);
     }
 }
