@@ -1,15 +1,38 @@
-//! Minifies `style/moments-embed.css` into `OUT_DIR` for the component to inject: the
-//! readable file (comments, indentation) stays the source, the bundle gets the bytes.
+//! Two things the component needs decided before it compiles:
+//!
+//! - the stylesheet: `style/moments-embed.css` minified into `OUT_DIR` (the readable
+//!   file stays the source, the bundle gets the bytes), with its SHA-256 as a CSP source
+//!   (`'sha256-…'`) for pages that allow the server-rendered `<style>` by hash;
+//! - `cfg(moments_browser)`: whether this build talks to a browser at all, which is
+//!   only in wasm32 and never under `ssr`. Deciding it here, once, means a server build
+//!   that forgot the `ssr` feature still never calls a browser API (which would panic
+//!   on every request): it renders the placeholder, as with `ssr`.
 
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use std::error::Error;
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn Error>> {
+    println!("cargo::rustc-check-cfg=cfg(moments_browser)");
+    let wasm = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "wasm32");
+    let ssr = std::env::var_os("CARGO_FEATURE_SSR").is_some();
+    if wasm && !ssr {
+        println!("cargo::rustc-cfg=moments_browser");
+    }
+
     let source = "style/moments-embed.css";
     println!("cargo::rerun-if-changed={source}");
     let css = std::fs::read_to_string(source).map_err(|e| format!("{source}: {e}"))?;
+    let minified = minify(&css);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out.join("moments-embed.min.css"), minify(&css))?;
+    std::fs::write(out.join("moments-embed.min.css"), &minified)?;
+    let digest = Sha256::digest(minified.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+    std::fs::write(
+        out.join("moments-embed.min.css.csp"),
+        format!("'sha256-{hash}'"),
+    )?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 pub(crate) use resources::{AnimationFrame, InFlight, Listener, Observer, Timer};
 
 /// How many browser resources moments-embed holds right now, across all instances.
@@ -38,7 +38,7 @@ pub fn live_resources() -> LiveResources {
     LIVE.with(Cell::get)
 }
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 fn count(change: impl FnOnce(&mut LiveResources)) {
     LIVE.with(|live| {
         let mut now = live.get();
@@ -47,7 +47,7 @@ fn count(change: impl FnOnce(&mut LiveResources)) {
     });
 }
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 mod resources {
     use super::count;
     use std::cell::Cell;

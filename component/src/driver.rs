@@ -13,7 +13,7 @@
 
 use crate::browser::{AnimationFrame, InFlight, Listener, Observer, Timer};
 use crate::fetcher::{FetchRequest, post_session};
-use crate::protocol::{FrameSignal, Grant, MomentsError, parse_frame_message};
+use crate::protocol::{FrameSignal, Grant, MomentsError};
 use crate::session::{
     Effect as SessionEffect, FetchId, FrameId, Input, Instant, Session, SessionState,
 };
@@ -152,6 +152,7 @@ impl Driver {
         });
         let events = {
             let mut d = driver.borrow_mut();
+            d.size_placeholder();
             d.listen();
             if lazy {
                 d.observe();
@@ -279,11 +280,12 @@ impl Driver {
             });
             return;
         };
+        let signal = in_flight.signal();
         let request = FetchRequest {
             body: SessionRequest {
                 embedding: self.options.embedding.get_untracked(),
             },
-            signal: in_flight.signal(),
+            signal: signal.clone(),
         };
         let custom = self
             .options
@@ -304,10 +306,15 @@ impl Driver {
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let outcome = match custom {
-                // A host's transport is held to the same validation as ours.
-                Some(future) => future
-                    .await
-                    .and_then(|grant| Grant::try_from(grant).map_err(Into::into)),
+                // A host's transport is held to the same validation as ours, and its
+                // future is dropped when the request is aborted (a server function's
+                // request is aborted with it).
+                Some(future) => match unless_aborted(future, &signal).await {
+                    Some(answer) => {
+                        answer.and_then(|grant| Grant::try_from(grant).map_err(Into::into))
+                    }
+                    None => return,
+                },
                 None => post_session(endpoint, headers, request).await,
             };
             let input = match outcome {
@@ -482,11 +489,21 @@ impl Driver {
             let css = self.options.height.css(Some(height));
             let _ = HtmlElement::style(frame).set_property("height", &css);
         }
+        self.size_placeholder();
         vec![MomentsEvent::Resized { height }]
     }
 
+    /// Sets the root's `--moments-embed-min-height` to the frame's height now, so what
+    /// stands in for the frame (loading, an error, a reconnect) takes exactly its room and
+    /// nothing jumps when it comes or goes. The stylesheet's default is the default
+    /// `Height`'s, so a server render is sized the same before this runs.
+    fn size_placeholder(&self) {
+        let css = self.options.height.css(self.handle.height.get_untracked());
+        let _ = HtmlElement::style(&self.root).set_property("--moments-embed-min-height", &css);
+    }
+
     /// The frame message in `event`, if it comes from the current frame's origin *and*
-    /// window and parses as one of ours.
+    /// window and the adapter makes a valid signal of it.
     fn accept(&self, event: &MessageEvent) -> Option<(FrameId, FrameSignal)> {
         if event.origin() != *self.frame_origin.as_ref()? {
             return None;
@@ -496,7 +513,10 @@ impl Driver {
         if !js_sys::Object::is(&source, frame_window.as_ref()) {
             return None;
         }
-        Some((self.session.frame()?, parse_frame_message(&event.data())?))
+        Some((
+            self.session.frame()?,
+            self.options.frame_adapter.read(&event.data())?,
+        ))
     }
 
     /// Undoes everything: the machine aborts its fetch and clears its timer, then every
@@ -567,6 +587,37 @@ fn on_csp_violation(me: &Weak<RefCell<Driver>>, event: &SecurityPolicyViolationE
             },
         );
     }
+}
+
+/// `future`'s output, or `None` as soon as `signal` aborts, dropping `future` unfinished.
+async fn unless_aborted<T>(
+    future: std::pin::Pin<Box<dyn std::future::Future<Output = T>>>,
+    signal: &web_sys::AbortSignal,
+) -> Option<T> {
+    use std::task::{Poll, Waker};
+    let mut future = future;
+    let woken: Rc<RefCell<(bool, Option<Waker>)>> = Rc::default();
+    let on_abort = Rc::clone(&woken);
+    // Removed when this function returns, like every listener of the component.
+    let _listener = Listener::new(signal, "abort", false, move |_| {
+        let mut state = on_abort.borrow_mut();
+        state.0 = true;
+        if let Some(waker) = state.1.take() {
+            waker.wake();
+        }
+    });
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let mut state = woken.borrow_mut();
+        if state.0 || signal.aborted() {
+            return Poll::Ready(None);
+        }
+        state.1 = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await
 }
 
 /// The `about:blank` document an iframe holds before its real navigation. Readable only

@@ -1,8 +1,12 @@
 //! How the component gets a session grant: by default a `POST` to the host's endpoint,
-//! or a host-supplied [`Fetcher`] for hosts with their own transport or auth.
+//! or a host-supplied [`Fetcher`] for hosts with their own transport or auth, a Leptos
+//! server function among them ([`Fetcher::server_fn`]).
 
-use crate::protocol::MomentsError;
-use moments_protocol::{SessionGrant, SessionRequest};
+use crate::protocol::{MomentsError, http_error};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use moments_protocol::{SessionFailure, SessionGrant, SessionRequest};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -66,7 +70,47 @@ impl Fetcher {
         Self(Arc::new(fetch))
     }
 
-    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    /// A transport through a Leptos server function that answers a [`SessionRequest`]
+    /// with a [`SessionGrant`], or a [`SessionFnError`]; on the server, the function
+    /// calls `moments_par::SessionService::create`, so it makes exactly the checks of
+    /// the REST endpoint.
+    ///
+    /// The companion's refusals arrive as they would from the endpoint, with their
+    /// code, retryability and `Retry-After`, and the component treats them the same way.
+    /// When the component no longer wants the answer (unmount, timeout), it drops the
+    /// call's future, which aborts the server function's request.
+    ///
+    /// ## Usage
+    /// ```
+    /// use leptos::prelude::*;
+    /// use moments_embed::{Fetcher, MomentsEmbed, SessionFnError, SessionGrant, SessionRequest};
+    ///
+    /// // JSON arguments: the default URL encoding drops an empty `SessionRequest`.
+    /// #[server(input = leptos::server_fn::codec::Json)]
+    /// async fn moments_session(asked: SessionRequest) -> Result<SessionGrant, SessionFnError> {
+    ///     // On the server: moments_par::SessionService::create(&parts, asked), with the
+    ///     // request's parts from leptos_axum::extract() (see examples/fullstack).
+    ///     # let _ = asked;
+    ///     # unimplemented!()
+    /// }
+    ///
+    /// #[component]
+    /// fn Campaigns() -> impl IntoView {
+    ///     view! { <MomentsEmbed fetcher=Fetcher::server_fn(moments_session)/> }
+    /// }
+    /// ```
+    pub fn server_fn<F, Fut>(call: F) -> Self
+    where
+        F: Fn(SessionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<SessionGrant, SessionFnError>> + 'static,
+    {
+        Self::new(move |request: FetchRequest| {
+            let answer = call(request.body);
+            Box::pin(async move { answer.await.map_err(FetchFailure::from) })
+        })
+    }
+
+    #[cfg_attr(not(moments_browser), allow(dead_code))]
     pub(crate) fn call(&self, request: FetchRequest) -> FetchFuture {
         (self.0)(request)
     }
@@ -78,8 +122,56 @@ impl fmt::Debug for Fetcher {
     }
 }
 
+/// What a Leptos server function for sessions fails with (see [`Fetcher::server_fn`]):
+/// the companion's refusal, whole, or the server function's own failure to run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum SessionFnError {
+    /// The companion refused, as its REST endpoint would have (code, message,
+    /// retryability, `Retry-After`).
+    #[error("{0}")]
+    Refused(SessionFailure),
+    /// The call itself failed (no connection, a server function that did not run).
+    #[error("{0}")]
+    ServerFn(String),
+}
+
+impl From<SessionFailure> for SessionFnError {
+    fn from(failure: SessionFailure) -> Self {
+        Self::Refused(failure)
+    }
+}
+
+impl FromServerFnError for SessionFnError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        Self::ServerFn(error.to_string())
+    }
+}
+
+/// A refusal maps exactly as the same answer from the REST endpoint would; a failed
+/// call is a network error (retried, like a failed `fetch`).
+impl From<SessionFnError> for FetchFailure {
+    fn from(error: SessionFnError) -> Self {
+        match error {
+            SessionFnError::Refused(failure) => Self {
+                error: http_error(
+                    failure.status(),
+                    Some(failure.error.code),
+                    &failure.error.message,
+                    failure.error.retryable,
+                ),
+                retry_after: failure.retry_after_secs.map(|secs| {
+                    Duration::from_secs(secs.min(crate::protocol::MAX_RETRY_AFTER_SECS))
+                }),
+            },
+            SessionFnError::ServerFn(message) => Self::from(MomentsError::Network(message)),
+        }
+    }
+}
+
 /// The request body as JSON text, without a JSON library in the bundle.
-#[cfg_attr(feature = "ssr", allow(dead_code))]
+#[cfg_attr(not(moments_browser), allow(dead_code))]
 pub(crate) fn request_body(request: &SessionRequest) -> String {
     match &request.embedding {
         None => "{}".to_owned(),
@@ -87,7 +179,7 @@ pub(crate) fn request_body(request: &SessionRequest) -> String {
     }
 }
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 pub(crate) use transport::post_session;
 
 /// The default transport: `fetch` from web-sys, `JSON.parse` from the browser.
@@ -98,7 +190,7 @@ pub(crate) use transport::post_session;
 /// something that is not an `Error`, which a host's fetch wrapper may do; a panic in a
 /// `panic = "abort"` build takes the host's whole app down. Here every rejection is a
 /// typed [`MomentsError::Network`](crate::MomentsError::Network).
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 mod transport {
     use super::{FetchFailure, FetchRequest, request_body};
     use crate::protocol::{

@@ -80,7 +80,7 @@ impl JsonView for serde_json::Value {
 }
 
 /// `s` as a JSON string literal, quotes included.
-#[cfg_attr(feature = "ssr", allow(dead_code))]
+#[cfg_attr(not(moments_browser), allow(dead_code))]
 pub(crate) fn string_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -103,7 +103,7 @@ pub(crate) fn string_literal(s: &str) -> String {
     out
 }
 
-#[cfg_attr(feature = "ssr", allow(dead_code))]
+#[cfg_attr(not(moments_browser), allow(dead_code))]
 fn hex_digit(n: u32) -> char {
     char::from_digit(n, 16).unwrap_or('0')
 }

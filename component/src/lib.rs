@@ -43,9 +43,10 @@
 struct ReadmeDoctests;
 
 mod browser;
-#[cfg(not(feature = "ssr"))]
+#[cfg(moments_browser)]
 mod driver;
 mod fetcher;
+mod frame_adapter;
 pub mod json;
 mod moments_embed;
 pub mod protocol;
@@ -55,14 +56,15 @@ mod stylesheet;
 mod use_moments_session;
 
 pub use browser::{LiveResources, live_resources};
-pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher};
+pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher, SessionFnError};
+pub use frame_adapter::FrameAdapter;
 pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
 pub use moments_protocol::frame::AuthorizeFailure;
-pub use moments_protocol::{ErrorCode, SessionGrant, SessionRequest};
-pub use protocol::MomentsError;
+pub use moments_protocol::{ApiError, ErrorCode, SessionFailure, SessionGrant, SessionRequest};
+pub use protocol::{FrameSignal, MomentsError};
 pub use session::{SessionConfig, SessionState};
-pub use sizing::Height;
-pub use stylesheet::STYLESHEET;
+pub use sizing::{DEFAULT_MIN_HEIGHT, Height};
+pub use stylesheet::{STYLESHEET, STYLESHEET_CSP_SOURCE};
 pub use use_moments_session::{
     DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, MomentsEvent, MomentsHandle, MomentsSession,
     UseMomentsSessionOptions, use_moments_session, use_moments_session_with_options,

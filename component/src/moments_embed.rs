@@ -1,6 +1,7 @@
 //! `<MomentsEmbed/>`: the view over [`use_moments_session`]. It only reads state.
 
 use crate::fetcher::Fetcher;
+use crate::frame_adapter::FrameAdapter;
 use crate::protocol::MomentsError;
 use crate::session::{SessionConfig, SessionState};
 use crate::sizing::Height;
@@ -43,7 +44,7 @@ impl ErrorView {
 ///     view! {
 ///         <MomentsEmbed
 ///             endpoint="/api/moments/session"
-///             height=Height::Auto { min: 480.0, max: 2000.0 }
+///             height=Height::Auto { min: 600.0, max: 2000.0 }
 ///             on_event=move |event: MomentsEvent| leptos::logging::log!("{event:?}")
 ///         />
 ///     }
@@ -76,7 +77,8 @@ pub fn MomentsEmbed(
     /// Replaces the default `POST` (for hosts with their own API client).
     #[prop(optional)]
     fetcher: Option<Fetcher>,
-    /// How tall the frame is. Default: auto, from 480 px.
+    /// How tall the frame is. Default: `Height::Auto { min: 640, max: ∞ }`, which is also
+    /// what a silent frame (one that never reports its height) gets: see [`Height`].
     #[prop(optional)]
     height: Height,
     /// Wait until the frame nears the viewport before fetching. Default `true`.
@@ -89,6 +91,10 @@ pub fn MomentsEmbed(
     /// downloads; never top navigation, so the frame cannot navigate your page away.
     #[prop(optional, into)]
     sandbox: Option<String>,
+    /// How the frame's messages are read. Default: this project's `moments:*`
+    /// convention (what the sandbox speaks); see [`FrameAdapter`] to map another.
+    #[prop(optional)]
+    frame_adapter: Option<FrameAdapter>,
     /// Timeouts, retries and margins of the lifecycle.
     #[prop(optional)]
     session_config: Option<SessionConfig>,
@@ -137,6 +143,9 @@ pub fn MomentsEmbed(
     if let Some(fetcher) = fetcher {
         options = options.fetcher(fetcher);
     }
+    if let Some(adapter) = frame_adapter {
+        options = options.frame_adapter(adapter);
+    }
     if let Some(timeout) = fetch_timeout {
         options = options.fetch_timeout(timeout);
     }
@@ -170,6 +179,7 @@ pub fn MomentsEmbed(
             data-state=move || state.with(SessionState::as_str)
             aria-busy=move || state.with(SessionState::is_loading).to_string()
         >
+            {server_rendered_stylesheet()}
             <p class="moments-embed__status" role="status" aria-live="polite">
                 {move || status_text(&state.get())}
             </p>
@@ -207,10 +217,12 @@ pub fn MomentsEmbed(
 
 fn status_text(state: &SessionState) -> &'static str {
     match state {
-        SessionState::Fetching { .. } | SessionState::Mounting => "Loading campaigns…",
+        SessionState::Idle | SessionState::Fetching { .. } | SessionState::Mounting => {
+            "Loading campaigns…"
+        }
         SessionState::Refreshing { .. } => "Reconnecting…",
         SessionState::Ready => "Campaigns loaded.",
-        SessionState::Idle | SessionState::Error { .. } => "",
+        SessionState::Error { .. } => "",
     }
 }
 
@@ -234,4 +246,24 @@ fn default_error_view(
             </button>
         </div>
     }
+}
+
+/// With server rendering, the stylesheet travels in the component's own HTML, so the
+/// placeholder is styled and sized before the wasm arrives (allow it with
+/// [`STYLESHEET_CSP_SOURCE`](crate::STYLESHEET_CSP_SOURCE) in `style-src`); hydration
+/// finds the same element. A client-side render has none: the adopted sheet does the job
+/// there, and a `<style>` a strict CSP blocks would only add a violation report.
+///
+/// Decided at run time, from leptos' shared context, not from this crate's features, so
+/// an app that turned on `leptos/ssr` or `leptos/hydrate` but forgot ours still renders
+/// the same markup on both sides.
+fn server_rendered_stylesheet() -> Option<impl IntoView> {
+    let rendering_html = match Owner::current_shared_context() {
+        Some(context) => !context.is_browser() || context.during_hydration(),
+        // No shared context: a native render (a test, a server without one) or a plain
+        // client-side mount.
+        None => cfg!(not(target_arch = "wasm32")),
+    };
+    rendering_html
+        .then(|| view! { <style data-moments-embed="" inner_html=crate::STYLESHEET></style> })
 }

@@ -200,12 +200,7 @@ pub fn parse_error_response<J: JsonView>(status: u16, body: Option<&J>) -> Momen
         Some((code, message, retryable))
     });
     if let Some((code, message, retryable)) = ours {
-        return MomentsError::Http {
-            status,
-            code: Some(code),
-            message: message.chars().take(MAX_ERROR_MESSAGE_CHARS).collect(),
-            retryable,
-        };
+        return http_error(status, Some(code), &message, retryable);
     }
     MomentsError::Http {
         status,
@@ -215,90 +210,127 @@ pub fn parse_error_response<J: JsonView>(status: u16, body: Option<&J>) -> Momen
     }
 }
 
+/// The component's error for a refusal from the backend, however it arrived (an HTTP
+/// answer, a server function's error): the message cut to 500 characters.
+pub(crate) fn http_error(
+    status: u16,
+    code: Option<ErrorCode>,
+    message: &str,
+    retryable: bool,
+) -> MomentsError {
+    MomentsError::Http {
+        status,
+        code,
+        message: message.chars().take(MAX_ERROR_MESSAGE_CHARS).collect(),
+        retryable,
+    }
+}
+
+/// The longest `Retry-After` believed, in seconds (a day); longer ones are cut to it.
+pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 24 * 3600;
+
 /// Parses `Retry-After` as delta-seconds. HTTP-dates are ignored on purpose: they need
 /// the wall clock, which this component never trusts (a skewed clock would mean a
 /// retry storm or a stall).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(24 * 3600)))
+    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)))
 }
 
-/// One message from the frame, validated.
+/// What one message from the frame means to the component: the output of a
+/// [`FrameAdapter`](crate::FrameAdapter).
+///
+/// Whatever produced it, a signal is held to [`FrameSignal::validated`] before the
+/// component acts on it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FrameSignal {
-    /// `moments:ready`.
+    /// The frame is rendered and usable (`moments:ready`).
     Ready,
-    /// `moments:resize`: the content height in CSS pixels, finite and in range.
+    /// The frame's content height in CSS pixels (`moments:resize`): finite, `0..=`
+    /// [`MAX_REPORTED_HEIGHT`].
     Resize(f64),
-    /// `moments:session-expired`.
+    /// The frame's session ended; it needs a fresh `request_uri` (`moments:session-expired`).
     SessionExpired,
-    /// `moments:event`: a user action, with its data as JSON text (`null` if none).
+    /// A user action inside the frame (`moments:event`), passed on to the host.
     Event {
-        /// What happened, e.g. `use_case.activated`.
+        /// What happened, e.g. `use_case.activated`: 1 to 100 ASCII letters, digits and
+        /// `. _ - :`.
         name: String,
-        /// The data, as JSON text.
+        /// The details, as JSON text (`null` if none), at most
+        /// [`MAX_FRAME_MESSAGE_BYTES`].
         data: String,
     },
-    /// `moments:error`: the frame refused its `request_uri`.
+    /// The frame refused its `request_uri` (`moments:error`).
     Refused {
         /// Why.
         reason: AuthorizeFailure,
-        /// What it said.
+        /// What it said, at most 500 characters.
         message: String,
     },
 }
 
-/// Validates one frame message (`event.data`).
+impl FrameSignal {
+    /// The signal if it is within the component's limits, else `None` (and the message
+    /// is ignored): a height that is negative, not finite or taller than
+    /// [`MAX_REPORTED_HEIGHT`]; an event name that is empty, too long or has other
+    /// characters; event data over [`MAX_FRAME_MESSAGE_BYTES`]; an error message over
+    /// 500 characters. The same rules hold for every adapter, ours or a host's.
+    pub fn validated(self) -> Option<Self> {
+        let valid = match &self {
+            Self::Ready | Self::SessionExpired => true,
+            Self::Resize(height) => {
+                height.is_finite() && (0.0..=MAX_REPORTED_HEIGHT).contains(height)
+            }
+            Self::Event { name, data } => {
+                !name.is_empty()
+                    && name.chars().count() <= MAX_EVENT_NAME_CHARS
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+                    && data.len() <= MAX_FRAME_MESSAGE_BYTES
+            }
+            Self::Refused { message, .. } => message.chars().count() <= MAX_ERROR_MESSAGE_CHARS,
+        };
+        valid.then_some(self)
+    }
+}
+
+/// Reads one message (`event.data`) in this project's `moments:*` convention, the one
+/// the sandbox speaks (see `moments_protocol::frame`), and validates it.
 ///
-/// `None` for anything that is not exactly one of our messages: unknown type, missing or
-/// ill-typed fields, a non-finite or absurd height, oversized text. The caller has
+/// `None` for anything that is not exactly one of these messages: unknown type, missing
+/// or ill-typed fields, or outside [`FrameSignal::validated`]'s limits. The caller has
 /// already checked the message's origin and source window.
 pub fn parse_frame_message<J: JsonView>(message: &J) -> Option<FrameSignal> {
     if !message.is_object() {
         return None;
     }
     let kind = message.field("type")?.string()?;
-    match kind.as_str() {
-        frame::READY => Some(FrameSignal::Ready),
-        frame::SESSION_EXPIRED => Some(FrameSignal::SessionExpired),
-        frame::RESIZE => {
-            let height = message.field("height")?.number()?;
-            (height.is_finite() && (0.0..=MAX_REPORTED_HEIGHT).contains(&height))
-                .then_some(FrameSignal::Resize(height))
-        }
-        frame::EVENT => {
-            let name = message.field("name")?.string()?;
-            let valid_name = !name.is_empty()
-                && name.chars().count() <= MAX_EVENT_NAME_CHARS
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
-            let data = match message.field("data") {
+    let signal = match kind.as_str() {
+        frame::READY => FrameSignal::Ready,
+        frame::SESSION_EXPIRED => FrameSignal::SessionExpired,
+        frame::RESIZE => FrameSignal::Resize(message.field("height")?.number()?),
+        frame::EVENT => FrameSignal::Event {
+            name: message.field("name")?.string()?,
+            data: match message.field("data") {
                 None => "null".to_owned(),
                 Some(data) => data.to_json()?,
-            };
-            (valid_name && data.len() <= MAX_FRAME_MESSAGE_BYTES)
-                .then_some(FrameSignal::Event { name, data })
-        }
+            },
+        },
         frame::ERROR => {
             if message.field("code")?.string()? != "invalid_request_uri" {
                 return None;
             }
-            let reason = match message.field("reason")?.string()?.as_str() {
-                "unknown" => AuthorizeFailure::Unknown,
-                "reused" => AuthorizeFailure::Reused,
-                "expired" => AuthorizeFailure::Expired,
-                _ => return None,
-            };
+            let reason = AuthorizeFailure::from_wire(&message.field("reason")?.string()?)?;
             let message = match message.field("message") {
                 None => String::new(),
                 Some(text) => text.string()?,
             };
-            (message.chars().count() <= MAX_ERROR_MESSAGE_CHARS)
-                .then_some(FrameSignal::Refused { reason, message })
+            FrameSignal::Refused { reason, message }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    signal.validated()
 }
 
 #[cfg(test)]

@@ -129,11 +129,13 @@ impl SessionState {
         }
     }
 
-    /// Whether a person is waiting for the frame (for `aria-busy` and the spinner).
+    /// Whether a person is waiting for the frame: it is not there yet (not started, or
+    /// held until it is in view), or it is on its way. Drives `aria-busy` and the
+    /// loading placeholder, which is also what a server render shows.
     pub fn is_loading(&self) -> bool {
         matches!(
             self,
-            Self::Fetching { .. } | Self::Mounting | Self::Refreshing { .. }
+            Self::Idle | Self::Fetching { .. } | Self::Mounting | Self::Refreshing { .. }
         )
     }
 }

@@ -1,11 +1,20 @@
 //! How tall the frame is: [`Height`].
 
 /// How tall the frame is.
+///
+/// The default is `Auto { min: 640, max: ∞ }`, chosen for the frame that never reports a
+/// height (a *silent* frame, which the real Infobip frame may be: its messages are not
+/// documented). Such a frame stays at `min`, and its content scrolls inside it. 480 px
+/// made a five-step wizard scroll at every step; embedded flows elsewhere ask for at least
+/// 600 px (Wise's); 640 px fits a wizard step's form and still fits, below a host's
+/// header, on a 768 px laptop screen, so the page and the frame do not both scroll. A
+/// frame that reports its height grows to it. When you know better, say so: `Fixed(px)`,
+/// or `Fill` inside a container you size.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Height {
-    /// Follows the height the frame reports (`moments:resize`), clamped to
-    /// `min..=max` CSS pixels; `min` until the first report, and the last report is kept
-    /// across reloads so nothing jumps. A silent frame stays at `min`.
+    /// Follows the height the frame reports (a [`FrameSignal::Resize`](crate::FrameSignal)),
+    /// clamped to `min..=max` CSS pixels; `min` until the first report, and the last
+    /// report is kept across reloads so nothing jumps. A silent frame stays at `min`.
     Auto {
         /// Smallest height, also the height before the first report.
         min: f64,
@@ -18,10 +27,13 @@ pub enum Height {
     Fixed(f64),
 }
 
+/// The default `Height::Auto` minimum, and so the height of a silent frame: 640 CSS px.
+pub const DEFAULT_MIN_HEIGHT: f64 = 640.0;
+
 impl Default for Height {
     fn default() -> Self {
         Self::Auto {
-            min: 480.0,
+            min: DEFAULT_MIN_HEIGHT,
             max: f64::INFINITY,
         }
     }
@@ -74,6 +86,11 @@ mod tests {
         assert_eq!(auto.css(Some(640.2)), "641px");
         assert_eq!(auto.css(Some(5000.0)), "900px");
         assert_eq!(Height::default().css(Some(1e6)), "1000000px");
+        assert_eq!(
+            Height::default().css(None),
+            "640px",
+            "a silent frame's documented height"
+        );
         let inverted = Height::Auto {
             min: 500.0,
             max: 100.0,

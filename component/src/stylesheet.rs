@@ -17,14 +17,23 @@
 /// document unless `inject_css=false`; serve it yourself in that case.
 pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/moments-embed.min.css"));
 
+/// [`STYLESHEET`]'s SHA-256 as a Content-Security-Policy source, `'sha256-…'`, quotes
+/// included. With server rendering (`ssr`/`hydrate`) the component's HTML carries the
+/// stylesheet in a `<style data-moments-embed>` element, so the placeholder is styled
+/// before the wasm arrives; put this in your policy's `style-src` to allow exactly that
+/// element (never `'unsafe-inline'`). Under a policy without it the element is inert and
+/// the page is styled once hydrated, by the adopted sheet, which needs no allowance.
+pub const STYLESHEET_CSP_SOURCE: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/moments-embed.min.css.csp"));
+
 /// Puts [`STYLESHEET`] into the current document, once. Does nothing outside a browser
 /// (server rendering, native tests), whatever the enabled features.
 pub(crate) fn adopt() {
-    #[cfg(all(target_arch = "wasm32", not(feature = "ssr")))]
+    #[cfg(moments_browser)]
     browser::adopt();
 }
 
-#[cfg(all(target_arch = "wasm32", not(feature = "ssr")))]
+#[cfg(moments_browser)]
 mod browser {
     use super::STYLESHEET;
     use std::cell::RefCell;

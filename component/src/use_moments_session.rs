@@ -1,6 +1,7 @@
 //! `use_moments_session`: the session machine, bound to the browser.
 
 use crate::fetcher::Fetcher;
+use crate::frame_adapter::FrameAdapter;
 use crate::protocol::MomentsError;
 use crate::session::{SessionConfig, SessionState};
 use crate::sizing::Height;
@@ -139,6 +140,7 @@ pub struct UseMomentsSessionOptions {
     pub(crate) height: Height,
     pub(crate) frame_title: String,
     pub(crate) frame_sandbox: String,
+    pub(crate) frame_adapter: FrameAdapter,
 }
 
 /// The frame's accessible name unless told otherwise.
@@ -163,6 +165,7 @@ impl Default for UseMomentsSessionOptions {
             height: Height::default(),
             frame_title: DEFAULT_FRAME_TITLE.to_owned(),
             frame_sandbox: DEFAULT_FRAME_SANDBOX.to_owned(),
+            frame_adapter: FrameAdapter::default(),
         }
     }
 }
@@ -239,7 +242,7 @@ impl UseMomentsSessionOptions {
         self
     }
 
-    /// How tall the frame is (default: auto, from 480 px).
+    /// How tall the frame is (default: auto, from 640 px; see [`Height`]).
     #[must_use]
     pub fn height(mut self, height: Height) -> Self {
         self.height = height;
@@ -257,6 +260,14 @@ impl UseMomentsSessionOptions {
     #[must_use]
     pub fn frame_sandbox(mut self, sandbox: impl Into<String>) -> Self {
         self.frame_sandbox = sandbox.into();
+        self
+    }
+
+    /// How the frame's messages are read (default: this project's `moments:*`
+    /// convention; see [`FrameAdapter`]).
+    #[must_use]
+    pub fn frame_adapter(mut self, adapter: FrameAdapter) -> Self {
+        self.frame_adapter = adapter;
         self
     }
 }
@@ -308,9 +319,9 @@ pub fn use_moments_session_with_options(
 ) -> MomentsSession {
     let handle = options.handle.unwrap_or_default();
 
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(moments_browser)]
     crate::driver::bind_to_browser(root, options, handle);
-    #[cfg(feature = "ssr")]
+    #[cfg(not(moments_browser))]
     let _ = (root, options);
 
     MomentsSession {

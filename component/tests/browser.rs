@@ -828,5 +828,25 @@ async fn custom_loading_and_error_views_replace_the_defaults() {
         page.find(".moments-embed__retry").is_none(),
         "the default view is replaced"
     );
+
+    // The custom view's own button is wired to the component's retry.
+    backend.grant("u-after-custom-retry", 60);
+    page.find(".mine-retry")
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    wait_for("ready after the custom retry", 5_000, || {
+        page.state() == "ready"
+    })
+    .await;
+    assert_eq!(
+        backend.requests().len(),
+        2,
+        "one more request, from the click"
+    );
+    assert!(
+        page.find(".mine").is_none(),
+        "the error view is gone once ready"
+    );
     page.unmount().await;
 }

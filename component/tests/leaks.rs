@@ -1,7 +1,8 @@
 //! Leaks: 1,000 mount/unmount cycles, in every lifecycle state, leave no listener, timer,
-//! observer, animation frame, request or frame element behind, and the JS heap and the
-//! wasm memory come back to their baseline. Its own test binary: heap figures need a
-//! page that nothing else is using.
+//! observer, animation frame, request or frame element behind (in every engine), and the
+//! wasm memory and, where the browser reports one (Chromium's `performance.memory`), the
+//! JS heap come back to their baseline. Its own test binary: heap figures need a page
+//! that nothing else is using.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -31,8 +32,10 @@ extern "C" {
     async fn settled_heap() -> JsValue;
 }
 
-async fn heap() -> f64 {
-    settled_heap().await.as_f64().unwrap()
+/// The JS heap in bytes after collection, where the engine reports it (Chromium), else
+/// `None` (Firefox has no `performance.memory`).
+async fn heap() -> Option<f64> {
+    settled_heap().await.as_f64().filter(|bytes| *bytes >= 0.0)
 }
 
 fn wasm_memory() -> f64 {
@@ -73,10 +76,6 @@ async fn a_thousand_mounts_and_unmounts_leave_nothing_behind() {
     }
     let heap_before = heap().await;
     let memory_before = wasm_memory();
-    assert!(
-        heap_before > 0.0,
-        "performance.memory is available (Chromium)"
-    );
 
     for n in 0..1_000 {
         cycle(n).await;
@@ -93,18 +92,25 @@ async fn a_thousand_mounts_and_unmounts_leave_nothing_behind() {
 
     let heap_after = heap().await;
     let memory_after = wasm_memory();
-    let growth = heap_after - heap_before;
-    leptos::logging::log!(
-        "JS heap: {heap_before:.0} -> {heap_after:.0} bytes ({growth:+.0}); wasm memory: {memory_before:.0} -> {memory_after:.0}"
-    );
-    // A leak of one listener closure or one frame document per cycle is ~1 KB or more per
-    // cycle, so 1 MB over 1,000 cycles; half of that is the line.
-    assert!(
-        growth < 512.0 * 1024.0,
-        "the JS heap grew by {growth:.0} bytes over 1,000 cycles"
-    );
+    leptos::logging::log!("wasm memory: {memory_before:.0} -> {memory_after:.0} bytes");
     assert!(
         memory_after - memory_before <= 1024.0 * 1024.0,
         "wasm memory grew from {memory_before} to {memory_after} bytes"
     );
+    match (heap_before, heap_after) {
+        (Some(before), Some(after)) => {
+            let growth = after - before;
+            leptos::logging::log!("JS heap: {before:.0} -> {after:.0} bytes ({growth:+.0})");
+            // A leak of one listener closure or one frame document per cycle is ~1 KB or
+            // more per cycle, so 1 MB over 1,000 cycles; half of that is the line.
+            assert!(
+                growth < 512.0 * 1024.0,
+                "the JS heap grew by {growth:.0} bytes over 1,000 cycles"
+            );
+        }
+        _ => leptos::logging::log!(
+            "JS heap: not checked, this browser has no performance.memory (Chromium has); \
+             the live-resource and wasm-memory checks above ran"
+        ),
+    }
 }

@@ -62,7 +62,7 @@ async fn default_props_lay_the_frame_out_under_a_strict_style_src() {
     let unstyled: Value =
         serde_json::from_str(&layout(&linked.find(".moments-embed").unwrap())).unwrap();
     assert_ne!(
-        unstyled["root_min_height"], "240px",
+        unstyled["root_min_height"], "640px",
         "no stylesheet, no component styles: {unstyled}"
     );
     linked.unmount().await;
@@ -98,7 +98,10 @@ async fn default_props_lay_the_frame_out_under_a_strict_style_src() {
         "the frame spans the component (inside its 1 px border), not 300 px: {styled}"
     );
     assert_eq!(styled["frame_border"], "0px none", "{styled}");
-    assert_eq!(styled["root_min_height"], "240px", "{styled}");
+    assert_eq!(
+        styled["root_min_height"], "640px",
+        "the placeholder takes the frame's room (the default height): {styled}"
+    );
     assert!(
         frame_element(&page).get_attribute("style").is_some(),
         "the frame's height is set through CSSOM too"

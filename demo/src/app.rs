@@ -1,7 +1,7 @@
 //! The demo host app: a shell, the component, and a live view of what it reports.
 
 use leptos::prelude::*;
-use moments_embed::{Height, MomentsEmbed, MomentsEvent, MomentsHandle, SessionState};
+use moments_embed::{MomentsEmbed, MomentsEvent, MomentsHandle, SessionState};
 
 /// One line of the event log.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,11 +50,7 @@ pub(crate) fn App() -> impl IntoView {
                     "Ready-made customer journeys, powered by Infobip Moments. "
                     "Pick a use case, set it up in a few steps, and watch how it performs."
                 </p>
-                <MomentsEmbed
-                    handle=moments
-                    on_event=on_event
-                    height=Height::Auto { min: 480.0, max: 4000.0 }
-                />
+                <MomentsEmbed handle=moments on_event=on_event/>
             </main>
             <aside class="shell__side" aria-label="Integration details">
                 <section class="panel">

@@ -59,6 +59,12 @@ const FAULTS: &[Fault] = &[
         body: || json!({ "session_ttl_secs": 20 }),
     },
     Fault {
+        label: "Silent frame",
+        hint: "Frames opened from now on post nothing, like an unknown real frame",
+        path: "/__sandbox/settings",
+        body: || json!({ "silent_frame": true }),
+    },
+    Fault {
         label: "End the frame's session now",
         hint: "Fresh link, frame remounts",
         path: "/__sandbox/sessions/expire",

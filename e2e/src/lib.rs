@@ -1,12 +1,17 @@
 //! The end-to-end harness: a built app ([`Site`]: the demo or the newcomer app), served
-//! by the real companion with its in-process sandbox on 127.0.0.1, driven in headless
-//! Chromium through chromedriver.
+//! by the real companion with its in-process sandbox on 127.0.0.1, driven in a headless
+//! browser ([`Engine`]: Chromium through chromedriver, Firefox ESR through geckodriver).
 //!
 //! [`run`] starts everything on free ports, hands the test a [`Session`], and always
 //! stops what it started, by PID, even when the test panics or times out: the WebDriver
-//! session is closed (Chromium exits with it), then chromedriver is killed.
+//! session is closed (the browser exits with it), then the driver is killed.
+//!
+//! Both engines get the options in `component/webdriver.json` (the browser tests' file:
+//! one list of quiet-network flags and preferences), plus headless mode.
 
 #![allow(clippy::expect_used, clippy::panic)]
+
+pub mod fullstack;
 
 use clap::Parser;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -36,7 +41,9 @@ pub struct Session {
     pub sandbox_url: String,
     /// The API key the companion holds; no page or response may contain it.
     pub api_key: String,
-    backend: Arc<tokio::sync::Mutex<Backend>>,
+    /// The companion this session's page talks to, when the harness runs it (not for
+    /// the full-stack app, whose server is its own; see [`fullstack`]).
+    backend: Option<Arc<tokio::sync::Mutex<Backend>>>,
 }
 
 /// The companion, and what it takes to start it again on the same address.
@@ -80,7 +87,11 @@ impl Session {
 
     /// Stops the companion (the page stays loaded): "the backend is down".
     pub async fn stop_backend(&self) {
-        let server = self.backend.lock().await.server.take();
+        let backend = self
+            .backend
+            .as_ref()
+            .expect("a companion run by the harness");
+        let server = backend.lock().await.server.take();
         if let Some(server) = server {
             server.shutdown().await;
         }
@@ -88,7 +99,11 @@ impl Session {
 
     /// Starts the companion again on the same addresses: "the backend is back".
     pub async fn start_backend(&self) {
-        let mut backend = self.backend.lock().await;
+        let backend = self
+            .backend
+            .as_ref()
+            .expect("a companion run by the harness");
+        let mut backend = backend.lock().await;
         if backend.server.is_none() {
             let server = start_stack(
                 &backend.static_dir,
@@ -234,30 +249,50 @@ impl Site {
     }
 }
 
-/// The companion (with its sandbox) serving `static_dir`, chromedriver, and a browser
-/// session: everything a test or benchmark drives.
+/// A browser engine the tests run in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's Chromium, through its chromedriver.
+    Chromium,
+    /// Debian's Firefox ESR, through geckodriver (from crates.io).
+    Firefox,
+}
+
+impl Engine {
+    /// Its name in test output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chromium => "Chromium",
+            Self::Firefox => "Firefox",
+        }
+    }
+}
+
+/// The companion (with its sandbox) serving `static_dir`, a WebDriver server, and a
+/// browser session: everything a test or benchmark drives.
 pub struct Harness {
-    driver: Chromedriver,
+    driver: Driver,
     /// What a test gets to work with.
     pub session: Session,
 }
 
 impl Harness {
-    /// Starts the stack serving `static_dir`, and a browser.
+    /// Starts the stack serving `static_dir`, and a Chromium.
     pub async fn start(static_dir: &Path) -> Self {
-        Self::start_with(static_dir, &[]).await
+        Self::start_with(Engine::Chromium, static_dir, &[]).await
     }
 
-    /// As [`Harness::start`], with more `moments-par` flags (e.g. `--rate-limit off`
-    /// for a benchmark, whose page loads would otherwise hit the per-client limit).
-    pub async fn start_with(static_dir: &Path, extra_args: &[&str]) -> Self {
+    /// As [`Harness::start`], in `engine`, with more `moments-par` flags (e.g.
+    /// `--rate-limit off` for a benchmark, whose page loads would otherwise hit the
+    /// per-client limit).
+    pub async fn start_with(engine: Engine, static_dir: &Path, extra_args: &[&str]) -> Self {
         let extra_args: Vec<String> = extra_args.iter().map(|&a| a.to_owned()).collect();
         // Fixed free ports rather than port 0, so a test can stop the companion and start
         // it again on the same address (the loaded page keeps pointing at it).
         let listen = format!("127.0.0.1:{}", free_port());
         let sandbox_listen = format!("127.0.0.1:{}", free_port());
         let server = start_stack(static_dir, &listen, &sandbox_listen, &extra_args).await;
-        let driver = Chromedriver::start().await;
+        let driver = Driver::start(engine).await;
         let browser = driver.connect().await;
         let sandbox = server.sandbox().expect("started with --sandbox");
         let session = Session {
@@ -265,18 +300,18 @@ impl Harness {
             url: server.url().to_owned(),
             sandbox_url: sandbox.base_url().to_owned(),
             api_key: sandbox.sandbox().config().api_key.clone(),
-            backend: Arc::new(tokio::sync::Mutex::new(Backend {
+            backend: Some(Arc::new(tokio::sync::Mutex::new(Backend {
                 server: Some(server),
                 static_dir: static_dir.to_owned(),
                 listen,
                 sandbox_listen,
                 extra_args,
-            })),
+            }))),
         };
         Self { driver, session }
     }
 
-    /// Closes the browser session, ends Chromium and chromedriver by PID, stops the stack.
+    /// Closes the browser session, ends the browser and its driver by PID, stops the stack.
     pub async fn stop(mut self) {
         let browsers = self.driver.descendants();
         let _ = self.session.browser.clone().close().await;
@@ -292,21 +327,30 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    run_site(Site::Demo, test).await;
+    run_in(Engine::Chromium, Site::Demo, test).await;
 }
 
-/// As [`run`], serving `site`.
-// Holding a std lock across the test is the point: each #[tokio::test] has its own
-// thread and runtime, so waiting on the lock serialises tests without deadlock.
-#[allow(clippy::await_holding_lock)]
+/// As [`run`], serving `site` in Chromium.
 pub async fn run_site<F, Fut>(site: Site, test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    // One browser at a time: two Chromiums on two cores make every timing flaky.
+    run_in(Engine::Chromium, site, test).await;
+}
+
+/// As [`run`], serving `site` in `engine`.
+// Holding a std lock across the test is the point: each #[tokio::test] has its own
+// thread and runtime, so waiting on the lock serialises tests without deadlock.
+#[allow(clippy::await_holding_lock)]
+pub async fn run_in<F, Fut>(engine: Engine, site: Site, test: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    // One browser at a time: two browsers on two cores make every timing flaky.
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let harness = Harness::start(&site.dist()).await;
+    let harness = Harness::start_with(engine, &site.dist(), &[]).await;
     let outcome =
         tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
     harness.stop().await;
@@ -319,6 +363,25 @@ where
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Declares the journey `$name`, an `async fn $name(engine: Engine)`, as two tests:
+/// `$name::chromium` and `$name::firefox` (so each engine's results are counted apart).
+#[macro_export]
+macro_rules! in_both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn chromium() {
+                super::$name($crate::Engine::Chromium).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn firefox() {
+                super::$name($crate::Engine::Firefox).await;
+            }
+        }
+    };
+}
 
 /// The workspace's target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
 fn target_dir() -> PathBuf {
@@ -363,16 +426,17 @@ async fn start_stack(
     start(&cli).await.expect("the stack starts")
 }
 
-/// A chromedriver process of our own, on a free port.
-struct Chromedriver {
+/// A WebDriver server of our own (chromedriver or geckodriver), on a free port.
+struct Driver {
+    engine: Engine,
     child: Child,
     port: u16,
 }
 
-/// When a panic skipped [`Chromedriver::stop`], Chromium's processes would outlive
-/// chromedriver (which `kill_on_drop` ends): end them here, by PID. After `stop` there
-/// are none left, and this does nothing.
-impl Drop for Chromedriver {
+/// When a panic skipped [`Driver::stop`], the browser's processes would outlive the
+/// driver (which `kill_on_drop` ends): end them here, by PID. After `stop` there are
+/// none left, and this does nothing.
+impl Drop for Driver {
     fn drop(&mut self) {
         let left = self.descendants();
         if !left.is_empty() {
@@ -384,19 +448,38 @@ impl Drop for Chromedriver {
     }
 }
 
-impl Chromedriver {
-    async fn start() -> Self {
-        let binary =
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+impl Driver {
+    async fn start(engine: Engine) -> Self {
+        let (variable, default) = match engine {
+            Engine::Chromium => ("CHROMEDRIVER", "/usr/bin/chromedriver"),
+            Engine::Firefox => ("GECKODRIVER", "geckodriver"),
+        };
+        let binary = std::env::var(variable).unwrap_or_else(|_| default.into());
         let port = free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
+        let mut command = Command::new(&binary);
+        match engine {
+            Engine::Chromium => command.arg(format!("--port={port}")),
+            // Marionette on a port of its own choosing, so runs never collide on 2828.
+            Engine::Firefox => command.args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--marionette-port",
+                "0",
+            ]),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (run scripts/setup)"));
-        let driver = Self { child, port };
+        let driver = Self {
+            engine,
+            child,
+            port,
+        };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
@@ -406,33 +489,25 @@ impl Chromedriver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("chromedriver did not listen on port {port} within 5 s");
+        panic!("{binary} did not listen on port {port} within 5 s");
     }
 
     async fn connect(&self) -> Client {
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": std::env::var("CHROME_BINARY").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-extensions",
-                    "--window-size=1280,900",
-                ],
-            },
-        });
+        self.connect_with(capabilities(self.engine)).await
+    }
+
+    async fn connect_with(&self, capabilities: Value) -> Client {
         let Value::Object(capabilities) = capabilities else {
-            unreachable!("a JSON object literal")
+            unreachable!("capabilities are a JSON object")
         };
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
-            .expect("a WebDriver session")
+            .unwrap_or_else(|e| panic!("a {} WebDriver session: {e}", self.engine.name()))
     }
 
-    /// Every process below chromedriver (Chromium and its helpers), from `/proc`.
+    /// Every process below the driver (the browser and its helpers), from `/proc`.
     fn descendants(&self) -> Vec<u32> {
         let mut found = Vec::new();
         let mut queue: Vec<u32> = self.child.id().into_iter().collect();
@@ -452,8 +527,8 @@ impl Chromedriver {
         found
     }
 
-    /// After the session is closed Chromium exits by itself; give it 5 s, end whatever
-    /// is left by PID, then end chromedriver by its PID and reap it.
+    /// After the session is closed the browser exits by itself; give it 5 s, end
+    /// whatever is left by PID, then end the driver by its PID and reap it.
     async fn stop(&mut self, browsers: &[u32]) {
         let alive = |pid: &u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
         for _ in 0..100 {
@@ -470,6 +545,40 @@ impl Chromedriver {
                 .await;
         }
         let _ = self.child.kill().await;
+    }
+}
+
+/// The session capabilities for `engine`: `component/webdriver.json`'s options for it,
+/// plus headless mode (and, for Chromium as root, no sandbox).
+fn capabilities(engine: Engine) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../component/webdriver.json");
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match engine {
+        Engine::Chromium => {
+            let mut options = file["goog:chromeOptions"].clone();
+            let args = options["args"].as_array_mut().expect("chrome args");
+            for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage"] {
+                args.push(arg.into());
+            }
+            options["binary"] = std::env::var("CHROME_BINARY")
+                .unwrap_or_else(|_| "/usr/bin/chromium".into())
+                .into();
+            json!({ "browserName": "chrome", "goog:chromeOptions": options })
+        }
+        Engine::Firefox => {
+            let mut options = file["moz:firefoxOptions"].clone();
+            options["args"]
+                .as_array_mut()
+                .expect("firefox args")
+                .push("-headless".into());
+            if let Ok(binary) = std::env::var("FIREFOX_BINARY") {
+                options["binary"] = binary.into();
+            }
+            json!({ "browserName": "firefox", "moz:firefoxOptions": options })
+        }
     }
 }
 

@@ -12,6 +12,7 @@ async fn backend_down_is_an_error_and_back_up_recovers() {
     run(|s: Session| async move {
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
+        let before = s.frame_src().await.expect("a frame with a src");
 
         s.stop_backend().await;
         // The demo's "Reload the component" asks for a fresh session: it cannot get one.
@@ -28,8 +29,20 @@ async fn backend_down_is_an_error_and_back_up_recovers() {
 
         s.start_backend().await;
         s.wait_for_state("ready", Duration::from_secs(30)).await;
-        let src = s.frame_src().await.expect("a frame with a src");
-        assert!(src.contains("request_uri="), "{src}");
+        let after = s.frame_src().await.expect("a frame with a src");
+        assert!(after.contains("request_uri="), "{after}");
+        assert_ne!(
+            after, before,
+            "recovered with a fresh request_uri, not the pre-outage frame"
+        );
+        // The restarted companion brought a fresh sandbox: it minted and opened exactly
+        // one request_uri, the frame's new one.
+        let stats = s.sandbox_stats().await;
+        assert_eq!(
+            (stats.par_issued, stats.authorize_ok),
+            (1, 1),
+            "the frame after the outage is a new session: {stats:?}"
+        );
     })
     .await;
 }

@@ -4,13 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use moments_e2e::{Session, run};
+use moments_e2e::{Engine, Session, Site, run_in};
 use serde_json::json;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prefetched_uri_that_expired_off_screen_is_replaced_by_exactly_one_fresh_one() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(
+    a_prefetched_uri_that_expired_off_screen_is_replaced_by_exactly_one_fresh_one
+);
+
+async fn a_prefetched_uri_that_expired_off_screen_is_replaced_by_exactly_one_fresh_one(
+    engine: Engine,
+) {
+    run_in(engine, Site::Demo, |s: Session| async move {
         s.sandbox_admin("/__sandbox/settings", json!({ "request_uri_ttl_secs": 3 }))
             .await;
         // A short window: the component starts below the fold, inside the 300 px

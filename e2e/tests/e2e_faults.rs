@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Session, run};
+use moments_e2e::{Engine, Session, Site, run, run_in};
 use serde_json::json;
 use std::time::Duration;
 
@@ -19,9 +19,12 @@ async fn event_log(s: &Session) -> String {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outage_longer_than_the_companions_retries_is_retried_by_the_component() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(
+    an_outage_longer_than_the_companions_retries_is_retried_by_the_component
+);
+
+async fn an_outage_longer_than_the_companions_retries_is_retried_by_the_component(engine: Engine) {
+    run_in(engine, Site::Demo, |s: Session| async move {
         // The companion tries 3 times per request: 4 failures reach the browser once.
         s.sandbox_admin(
             "/__sandbox/faults",

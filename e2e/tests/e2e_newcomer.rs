@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Session, Site, run_site};
+use moments_e2e::{Engine, Session, Site, run_in, run_site};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -20,6 +20,8 @@ async fn layout(s: &Session) -> Value {
              return { \
                root_width: root.clientWidth, \
                root_min_height: getComputedStyle(root).minHeight, \
+               root_radius: getComputedStyle(root).borderTopLeftRadius, \
+               frame_height: frame.style.height, \
                frame_width: frame.getBoundingClientRect().width, \
                frame_border: css.borderTopWidth + ' ' + css.borderTopStyle, \
                frame_display: css.display, \
@@ -32,9 +34,10 @@ async fn layout(s: &Session) -> Value {
         .expect("layout script")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp() {
-    run_site(Site::CsrApp, |s: Session| async move {
+moments_e2e::in_both_engines!(a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp);
+
+async fn a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp(engine: Engine) {
+    run_in(engine, Site::CsrApp, |s: Session| async move {
         // The policy is the production one: no inline styles allowed at all.
         let page = reqwest::get(&s.url).await.unwrap();
         let csp = page.headers()["content-security-policy"]
@@ -63,8 +66,12 @@ async fn a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp() {
         );
         assert_eq!(layout["frame_display"], "block", "{layout}");
         assert_eq!(
-            layout["root_min_height"], "240px",
+            layout["root_radius"], "12px",
             "the component's own stylesheet applies: {layout}"
+        );
+        assert_eq!(
+            layout["root_min_height"], layout["frame_height"],
+            "what stands in for the frame takes its room: {layout}"
         );
         assert_eq!(
             layout["style_elements"], 0,

@@ -4,13 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Session, run};
+use moments_e2e::{Engine, Session, Site, run, run_in};
 use serde_json::Value;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resize_claims_from_the_host_page_or_another_frame_are_ignored() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(resize_claims_from_the_host_page_or_another_frame_are_ignored);
+
+async fn resize_claims_from_the_host_page_or_another_frame_are_ignored(engine: Engine) {
+    run_in(engine, Site::Demo, |s: Session| async move {
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -7,9 +7,14 @@
 //! `MOMENTS_FUZZ_CASES` sets the number of cases per property (default 10,000, which
 //! `make test` runs; `make soak` runs a million).
 
+// A test harness: failing loudly is its job.
+#![allow(clippy::panic)]
+
 use moments_protocol::frame;
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Number, Value, json};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The frame message types of our protocol.
 const MESSAGE_TYPES: [&str; 5] = [
@@ -20,12 +25,41 @@ const MESSAGE_TYPES: [&str; 5] = [
     frame::ERROR,
 ];
 
-/// Cases per property: `MOMENTS_FUZZ_CASES`, or 10,000.
+/// Cases per property: `MOMENTS_FUZZ_CASES`, or 10,000. Zero, or anything that is not a
+/// number, is refused: a property run on no input passes without testing anything.
 pub fn cases() -> u32 {
-    std::env::var("MOMENTS_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+    match std::env::var("MOMENTS_FUZZ_CASES") {
+        Err(_) => 10_000,
+        Ok(text) => match text.parse() {
+            Ok(cases) if cases > 0 => cases,
+            _ => panic!("MOMENTS_FUZZ_CASES={text:?}: it must be a number of cases, at least 1"),
+        },
+    }
+}
+
+/// Runs `property` on [`cases`] inputs drawn from `strategy` and fails on the first
+/// counterexample (shrunk, with `name`), or if fewer cases ran than were asked for.
+pub fn check<S: Strategy>(
+    name: &str,
+    strategy: S,
+    property: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let cases = cases();
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let ran = AtomicU32::new(0);
+    let outcome = runner.run(&strategy, |input| {
+        ran.fetch_add(1, Ordering::Relaxed);
+        property(input)
+    });
+    if let Err(failure) = outcome {
+        panic!("{name}: {failure}");
+    }
+    let ran = ran.into_inner();
+    assert!(ran >= cases, "{name}: only {ran} of {cases} cases ran");
 }
 
 /// Strings that tend to break parsers: empty, huge, control characters, markup, URLs of
@@ -177,4 +211,93 @@ pub fn backend_body() -> impl Strategy<Value = Value> {
             json!({ "error": object(vec![("code", code), ("message", message), ("retryable", retryable)]) })
         });
     prop_oneof![3 => grant, 2 => error, 1 => any_json()]
+}
+
+/// A valid frame message of ours, every kind, with the signal it must parse to: the
+/// accept branch of the parser on every case, not by luck.
+pub fn valid_frame_message() -> impl Strategy<Value = (Value, moments_embed::FrameSignal)> {
+    use moments_embed::FrameSignal;
+    use moments_protocol::frame::AuthorizeFailure;
+    let name = "[a-z][a-z0-9._:-]{0,40}";
+    let data = prop_oneof![
+        Just(None),
+        any_json()
+            .prop_filter("small enough to pass on", |v| v.to_string().len() <= 4096)
+            .prop_map(Some),
+    ];
+    prop_oneof![
+        Just((json!({ "type": frame::READY }), FrameSignal::Ready)),
+        Just((
+            json!({ "type": frame::SESSION_EXPIRED }),
+            FrameSignal::SessionExpired
+        )),
+        (0_u32..=100_000).prop_map(|h| {
+            (
+                json!({ "type": frame::RESIZE, "height": h }),
+                FrameSignal::Resize(f64::from(h)),
+            )
+        }),
+        (0.0_f64..=100_000.0).prop_map(|h| {
+            (
+                json!({ "type": frame::RESIZE, "height": h }),
+                FrameSignal::Resize(h),
+            )
+        }),
+        (name, data).prop_map(|(name, data)| {
+            let text = data
+                .as_ref()
+                .map_or_else(|| "null".to_owned(), Value::to_string);
+            let mut message = json!({ "type": frame::EVENT, "name": name });
+            if let Some(data) = data {
+                message["data"] = data;
+            }
+            (message, FrameSignal::Event { name, data: text })
+        }),
+        (
+            prop::sample::select(AuthorizeFailure::ALL.to_vec()),
+            "[ -~]{0,200}"
+        )
+            .prop_map(|(reason, text)| {
+                let message = json!({
+                    "type": frame::ERROR,
+                    "code": "invalid_request_uri",
+                    "reason": reason.as_str(),
+                    "message": text,
+                });
+                (
+                    message,
+                    FrameSignal::Refused {
+                        reason,
+                        message: text,
+                    },
+                )
+            }),
+    ]
+}
+
+/// A valid session grant as the companion sends it: `(request_uri, expires_in,
+/// iframe_url)`, each within what the component accepts.
+pub fn valid_grant() -> impl Strategy<Value = (String, u32, String)> {
+    (
+        "urn:ietf:params:oauth:request_uri:[a-f0-9]{8,96}",
+        1_u32..=600,
+        prop::sample::select(vec![
+            "https://embeddings.infobip.com",
+            "http://127.0.0.1:8788",
+            "HTTPS://EMBED.EXAMPLE:8443",
+        ]),
+    )
+        .prop_map(|(uri, expires_in, base)| {
+            let url = format!("{base}/authorize?request_uri={}", uri.replace(':', "%3A"));
+            (uri, expires_in, url)
+        })
+}
+
+/// A valid error body of ours: `(code, message, retryable)`.
+pub fn valid_error() -> impl Strategy<Value = (moments_protocol::ErrorCode, String, bool)> {
+    (
+        prop::sample::select(moments_protocol::ErrorCode::ALL.to_vec()),
+        "[A-Za-z][ -~]{0,300}",
+        any::<bool>(),
+    )
 }

@@ -69,6 +69,9 @@ pub enum AuthorizeFailure {
 }
 
 impl AuthorizeFailure {
+    /// Every reason, in wire order.
+    pub const ALL: [Self; 3] = [Self::Unknown, Self::Reused, Self::Expired];
+
     /// The wire name, e.g. `"reused"`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -77,11 +80,26 @@ impl AuthorizeFailure {
             Self::Expired => "expired",
         }
     }
+
+    /// The reason named `name` on the wire, if there is one.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authorize_failure_names_are_the_serde_names() {
+        for reason in AuthorizeFailure::ALL {
+            let json = serde_json::to_value(reason).unwrap();
+            assert_eq!(json, reason.as_str());
+            assert_eq!(AuthorizeFailure::from_wire(reason.as_str()), Some(reason));
+        }
+        assert_eq!(AuthorizeFailure::from_wire("Reused"), None);
+    }
 
     #[test]
     fn wire_shapes_match_the_documented_constants() {

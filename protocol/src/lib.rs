@@ -90,6 +90,34 @@ pub struct ApiError {
     pub retryable: bool,
 }
 
+/// A refused session request as a value: what crosses a wire that is not the REST
+/// endpoint's HTTP answer (a Leptos server function's). The same error body, and the
+/// `Retry-After` the REST answer would have carried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionFailure {
+    /// What went wrong, as the REST endpoint would say it.
+    pub error: ApiError,
+    /// Seconds to wait before asking again, when the server says (rate limits, a
+    /// saturated upstream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl SessionFailure {
+    /// The HTTP status the REST endpoint answers this failure with.
+    pub const fn status(&self) -> u16 {
+        self.error.code.status()
+    }
+}
+
+impl fmt::Display for SessionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error.code, self.error.message)
+    }
+}
+
+impl std::error::Error for SessionFailure {}
+
 impl ErrorBody {
     /// An error body for `code` with its default retry policy.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {

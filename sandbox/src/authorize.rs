@@ -24,17 +24,16 @@ pub(crate) async fn authorize(
     Query(query): Query<AuthorizeQuery>,
 ) -> Response {
     let host_origin = host_origin(&headers);
+    let silent = state.store().settings.silent_frame;
     let Some(request_uri) = query.request_uri.filter(|u| !u.is_empty()) else {
         return refused(
             AuthorizeFailure::Unknown,
             host_origin.as_deref(),
+            silent,
             "The link has no request_uri.",
         );
     };
-    let outcome =
-        state
-            .store()
-            .authorize(&request_uri, state.config.session_ttl, host_origin.clone());
+    let outcome = state.store().authorize(&request_uri, host_origin.clone());
     let short = moments_protocol::fingerprint(&request_uri);
     match outcome {
         Ok((session_id, _)) => {
@@ -52,12 +51,17 @@ pub(crate) async fn authorize(
                     "This request_uri expired before the frame opened. Ask your backend for a new one."
                 }
             };
-            refused(reason, host_origin.as_deref(), detail)
+            refused(reason, host_origin.as_deref(), silent, detail)
         }
     }
 }
 
-fn refused(reason: AuthorizeFailure, host_origin: Option<&str>, detail: &str) -> Response {
+fn refused(
+    reason: AuthorizeFailure,
+    host_origin: Option<&str>,
+    silent: bool,
+    detail: &str,
+) -> Response {
     let body = format!(
         r#"<main><div class="notice"><h1>This link cannot be opened</h1>
 <p>{detail}</p><p>Error <code>invalid_request_uri</code> ({reason}).</p></div></main>"#,
@@ -67,6 +71,7 @@ fn refused(reason: AuthorizeFailure, host_origin: Option<&str>, detail: &str) ->
     let config = json!({
         "hostOrigin": host_origin,
         "messages": pages::message_types(),
+        "silent": silent,
         "error": { "reason": reason.as_str(), "message": detail },
     });
     pages::page(StatusCode::BAD_REQUEST, "Cannot open", &body, &config)

@@ -98,6 +98,7 @@ impl AppState {
         Settings {
             request_uri_ttl: self.config.request_uri_ttl,
             session_ttl: self.config.session_ttl,
+            silent_frame: false,
         }
     }
 
@@ -114,6 +115,7 @@ impl Sandbox {
         let settings = Settings {
             request_uri_ttl: config.request_uri_ttl,
             session_ttl: config.session_ttl,
+            silent_frame: false,
         };
         Self {
             state: AppState {

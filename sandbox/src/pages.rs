@@ -34,6 +34,7 @@ pub(crate) fn script_json(value: &Value) -> String {
 /// A full page: banner, `body`, and the messaging script configured with `config`.
 ///
 /// `config` is read by the page script: `hostOrigin` (where messages go; never `*`),
+/// `silent` (post nothing),
 /// `messages` (the documented frame message types), plus whatever the page needs.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str, config: &Value) -> Response {
     let html = format!(
@@ -77,7 +78,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str, config: &Value) 
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self' http://127.0.0.1:* http://localhost:* http://[::1]:*",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self' http://127.0.0.1:* http://localhost:*",
         ),
     );
     response
@@ -126,8 +127,10 @@ const SCRIPT: &str = r#"
   var ancestors = location.ancestorOrigins;
   var hostOrigin = cfg.hostOrigin || (ancestors && ancestors.length ? ancestors[0] : null);
   var embedded = window.parent !== window;
+  // A silent frame (the sandbox's `silent_frame` setting) posts nothing at all, as a
+  // real frame whose messages the host does not know would seem to.
   function post(message) {
-    if (embedded && hostOrigin) { window.parent.postMessage(message, hostOrigin); }
+    if (embedded && hostOrigin && !cfg.silent) { window.parent.postMessage(message, hostOrigin); }
   }
   window.momentsPost = post;
   window.momentsEvent = function (name, data) { post({ type: types.event, name: name, data: data === undefined ? null : data }); };

@@ -69,6 +69,8 @@ pub(crate) struct Session {
     pub expires_at: Instant,
     /// The host page's origin, the only target the frame posts messages to.
     pub host_origin: Option<String>,
+    /// A silent frame: it posts nothing to the host at all (the settings when it opened).
+    pub silent: bool,
 }
 
 /// Counters for `GET /__sandbox/stats`, so tests assert on what Infobip saw.
@@ -125,6 +127,9 @@ pub(crate) struct Settings {
     pub(crate) request_uri_ttl: Duration,
     /// How long the sessions started from now on last.
     pub(crate) session_ttl: Duration,
+    /// Whether the frames opened from now on post nothing to the host page, like a real
+    /// frame whose messages this project does not know.
+    pub(crate) silent_frame: bool,
 }
 
 /// The mutable state of one sandbox.
@@ -226,14 +231,14 @@ impl Store {
         request_uri
     }
 
-    /// Spends `request_uri` and starts a session of `session_ttl`, or says why not.
+    /// Spends `request_uri` and starts a session with the current settings (its
+    /// lifetime, and whether its frame is silent), or says why not.
     ///
     /// A URI is spent even when it is presented too late: RFC 9126 makes it single use,
     /// and an attacker replaying an expired URI must not learn anything new by retrying.
     pub(crate) fn authorize(
         &mut self,
         request_uri: &str,
-        session_ttl: Duration,
         host_origin: Option<String>,
     ) -> Result<(String, Session), AuthorizeFailure> {
         self.stats.authorize_calls += 1;
@@ -256,8 +261,9 @@ impl Store {
                 let session = Session {
                     tenant,
                     embedding_id,
-                    expires_at: Instant::now() + session_ttl,
+                    expires_at: Instant::now() + self.settings.session_ttl,
                     host_origin,
+                    silent: self.settings.silent_frame,
                 };
                 self.start_session(session_id.clone(), session.clone());
                 Ok((session_id, session))
@@ -319,6 +325,7 @@ mod tests {
         Store::new(Settings {
             request_uri_ttl: MINUTE,
             session_ttl: MINUTE,
+            silent_frame: false,
         })
     }
 
@@ -327,13 +334,13 @@ mod tests {
         let mut store = store();
         let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
         assert!(uri.starts_with(REQUEST_URI_PREFIX));
-        assert!(store.authorize(&uri, MINUTE, None).is_ok());
+        assert!(store.authorize(&uri, None).is_ok());
         assert_eq!(
-            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            store.authorize(&uri, None).unwrap_err(),
             AuthorizeFailure::Reused
         );
         assert_eq!(
-            store.authorize("urn:nope", MINUTE, None).unwrap_err(),
+            store.authorize("urn:nope", None).unwrap_err(),
             AuthorizeFailure::Unknown
         );
         assert_eq!(store.stats.authorize_calls, 3);
@@ -348,11 +355,11 @@ mod tests {
         let uri = store.issue(Tenant::default(), "1".into(), Duration::from_secs(5));
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(
-            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            store.authorize(&uri, None).unwrap_err(),
             AuthorizeFailure::Expired
         );
         assert_eq!(
-            store.authorize(&uri, MINUTE, None).unwrap_err(),
+            store.authorize(&uri, None).unwrap_err(),
             AuthorizeFailure::Reused
         );
     }
@@ -360,8 +367,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn sessions_expire() {
         let mut store = store();
+        store.settings.session_ttl = Duration::from_secs(2);
         let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
-        let (id, _) = store.authorize(&uri, Duration::from_secs(2), None).unwrap();
+        let (id, session) = store.authorize(&uri, None).unwrap();
+        assert!(!session.silent);
         assert!(store.session(&id).is_some());
         tokio::time::advance(Duration::from_secs(2)).await;
         assert!(store.session(&id).is_none());

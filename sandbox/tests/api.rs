@@ -526,3 +526,74 @@ async fn sessions_can_be_ended_early_and_reset_forgets_everything() {
     })
     .await;
 }
+
+/// The page's `moments-config` JSON (what its script reads).
+fn page_config(html: &str) -> Value {
+    let start = html
+        .find(r#"id="moments-config">"#)
+        .expect("a config element")
+        + r#"id="moments-config">"#.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).unwrap()
+}
+
+#[tokio::test]
+async fn settings_apply_to_the_frames_opened_after_them_silence_included() {
+    bounded(async {
+        let s = sandbox().await;
+        let speaking = session(&s, None).await;
+        let (status, settings) = admin(
+            &s,
+            "/settings",
+            json!({ "silent_frame": true, "session_ttl_secs": 5 }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(settings["silent_frame"], true);
+        let silent = session(&s, None).await;
+
+        let html = client()
+            .get(&silent)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let config = page_config(&html);
+        assert_eq!(config["silent"], true, "the new frame posts nothing");
+        let remaining = config["sessionRemainingMs"].as_u64().unwrap();
+        assert!(
+            remaining <= 5_000,
+            "the session_ttl setting applies to new sessions: {remaining} ms"
+        );
+        let html = client()
+            .get(&speaking)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            page_config(&html)["silent"],
+            false,
+            "a frame opened before the setting keeps speaking"
+        );
+
+        let (status, _) = admin(&s, "/settings", json!({ "silent_frame": "yes" })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a typed setting");
+        admin(&s, "/reset", json!({})).await;
+        let html = client()
+            .get(session(&s, None).await)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(page_config(&html)["silent"], false, "reset speaks again");
+        s.shutdown().await;
+    })
+    .await;
+}

@@ -89,7 +89,9 @@ impl Config {
             client_ip_header: None,
             upstream_limit: UpstreamLimit::default(),
             upstream_deadline: Duration::from_secs(10),
-            ops: OpsRoutes::default(),
+            // A router merged into someone else's app adds no public routes it was not
+            // asked for; the binary turns them on from its flags.
+            ops: OpsRoutes::none(),
         }
     }
 
@@ -158,7 +160,9 @@ impl Config {
         self
     }
 
-    /// Where `/healthz`, `/readyz` and `/metrics` are served, if at all.
+    /// Where `/healthz`, `/readyz` and `/metrics` are served, if at all. None by default
+    /// (the `moments-par` binary serves all three): `with_ops_routes(OpsRoutes::default())`
+    /// turns all three on at their usual paths.
     #[must_use]
     pub fn with_ops_routes(mut self, ops: OpsRoutes) -> Self {
         self.ops = ops;

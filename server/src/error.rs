@@ -9,7 +9,7 @@ use crate::tenant::TenantRejection;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use moments_protocol::{ErrorBody, ErrorCode};
+use moments_protocol::{ErrorBody, ErrorCode, SessionFailure};
 use std::time::Duration;
 
 /// A failed session request: a code from the closed set and a sentence for a person.
@@ -47,17 +47,37 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// `Retry-After` in whole seconds, rounded up and at least 1 (a `0` for a 400 ms
+    /// wait would invite an instant retry).
+    fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
+            .map(|after| (after.as_secs() + u64::from(after.subsec_nanos() > 0)).max(1))
+    }
+}
+
+/// The same failure for another wire (a Leptos server function's): code, message,
+/// retryability and `Retry-After`, as the REST answer carries them.
+impl From<AppError> for SessionFailure {
+    fn from(error: AppError) -> Self {
+        let retry_after_secs = error.retry_after_secs();
+        Self {
+            error: ErrorBody::new(error.code, error.message).error,
+            retry_after_secs,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after_secs();
         let mut response = (status, Json(ErrorBody::new(self.code, self.message))).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(after) = self.retry_after {
-            // Round up: "Retry-After: 0" for a 400 ms wait would invite an instant retry.
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.code == ErrorCode::MethodNotAllowed {
             headers.insert(header::ALLOW, HeaderValue::from_static("POST"));

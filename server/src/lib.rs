@@ -66,6 +66,7 @@ mod origin;
 mod par_client;
 mod rate_limit;
 mod request_id;
+mod service;
 mod session;
 #[cfg(feature = "cli")]
 mod static_files;
@@ -76,12 +77,14 @@ mod upstream_gate;
 pub use config::{Config, ConfigError};
 pub use embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
 pub use error::AppError;
+pub use moments_protocol::SessionFailure;
 pub use ops::OpsRoutes;
 pub use par_client::{
     EmbeddingId, PAR_PATH, ParClient, ParClientBuildError, ParClientConfig, ParError, ParGrant,
     ParRequest, RetryPolicy, SCOPES, UpstreamDetail,
 };
 pub use rate_limit::RateLimit;
+pub use service::SessionService;
 pub use session::parse_session_request;
 pub use tenant::{EmbeddingAccess, SingleTenant, Tenant, TenantRejection, TenantResolver};
 pub use trusted_header::{TenantsFile, TrustedHeader};
@@ -89,15 +92,17 @@ pub use upstream_gate::UpstreamLimit;
 
 use axum::Router;
 
-/// The session endpoint and the operations endpoints (`/healthz`, `/readyz`,
-/// `/metrics`; see [`OpsRoutes`]) as a `Router` to serve or merge, with its layers:
+/// The session endpoint (and the operations endpoints the config turns on; none unless
+/// asked for, see [`OpsRoutes`]) as a `Router` to serve or merge, with its layers:
 /// request ids, a trace span per request, metrics, a timeout backstop.
 ///
-/// Fails when `config` does not validate or the HTTP client cannot be built; the
-/// error says what to fix.
+/// Merging into a router that still needs its state (a Leptos app's, before
+/// `.with_state(leptos_options)`) takes [`SessionService::router`], which is generic over
+/// the state; this one merges after `with_state`. Fails when `config` does not validate
+/// or the HTTP client cannot be built; the error says what to fix.
 ///
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so the rate
 /// limit can tell clients apart by address (without it, by tenant only).
 pub fn router(config: Config) -> Result<Router, ConfigError> {
-    Ok(app::App::new(config)?.into_router(Router::new()))
+    Ok(SessionService::new(config)?.router())
 }

@@ -25,11 +25,15 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where the operations endpoints are served; `None` leaves one out.
 ///
-/// Merging into an app that already has a `/healthz`? Rename or drop ours:
+/// A [`Config`](crate::Config) serves none of them until asked (the `moments-par` binary
+/// asks for all three): a router merged into your app adds no public routes by surprise,
+/// and `/metrics` tells anyone who can reach it how busy you are. `default()` is all
+/// three at their usual paths; already have a `/healthz`? Leave ours out:
 /// ```
 /// use moments_par::OpsRoutes;
 /// let ops = OpsRoutes { healthz: None, ..OpsRoutes::default() };
 /// assert_eq!(ops.metrics.as_deref(), Some("/metrics"));
+/// // config.with_ops_routes(ops)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpsRoutes {

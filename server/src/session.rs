@@ -1,24 +1,23 @@
 //! `POST /api/moments/session`: the endpoint `<MomentsEmbed/>` calls.
 //!
-//! In order, each step answering its own 4xx before anything reaches Infobip: who is
-//! asking (the tenant resolver), how often (the rate limit), what they sent (JSON only,
-//! within the body limit, parsed strictly, tenant fields refused), which embedding
-//! (the allowlist and the tenant's share of it). Then a slot in the upstream gate and
-//! one PAR call with its retries inside the deadline.
+//! In order, each step answering its own 4xx before anything reaches Infobip: whose page
+//! it is (the origin guard), who is asking (the tenant resolver), how often (the rate
+//! limit), what they sent (JSON only, within the body limit, parsed strictly, tenant
+//! fields refused), which embedding (the allowlist and the tenant's share of it). Then a
+//! slot in the upstream gate and one PAR call with its retries inside the deadline. All
+//! but the body are [`SessionService`]'s, which a server function calls too.
 
-use crate::app::AppState;
 use crate::error::AppError;
-use crate::par_client::{ParError, ParRequest};
-use crate::tenant::Tenant;
+use crate::service::SessionService;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use moments_protocol::{ErrorCode, SessionGrant, SessionRequest, fingerprint};
+use moments_protocol::{ErrorCode, SessionRequest};
 use serde_json::{Map, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Body fields only the server may choose; a browser sending one is refused, loudly.
 const SERVER_ONLY_FIELDS: [&str; 3] = ["application_id", "entity_id", "embedding_id"];
@@ -26,102 +25,23 @@ const SERVER_ONLY_FIELDS: [&str; 3] = ["application_id", "entity_id", "embedding
 /// How long a client may take to send its (small) body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The REST transport of [`SessionService`]: the origin guard (a layer on the route) has
+/// passed; then who is asking, the body, and the session.
 pub(crate) async fn create_session(
-    State(state): State<AppState>,
+    State(service): State<SessionService>,
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
-    let tenant = state.tenants.resolve(&parts)?;
-    if let Some(limiter) = &state.rate_limiter {
-        limiter.check(&tenant.key, &parts).map_err(|wait| {
-            state.metrics.rate_limited();
-            tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
-            AppError::new(
-                ErrorCode::RateLimited,
-                "Too many requests for a Moments session. Please wait a moment and try again.",
-            )
-            .retry_after(wait)
-        })?;
-    }
+    let tenant = service.admit(&parts)?;
     require_json(&parts.headers)?;
-    let body = read_body(body, state.body_limit).await?;
+    let body = read_body(body, service.body_limit).await?;
     let asked = parse_session_request(&body)?;
-    let name = asked
-        .embedding
-        .as_deref()
-        .unwrap_or(state.embeddings.default_name());
-    // One answer for "no such embedding" and "not yours": a tenant learns nothing
-    // about what other tenants may open.
-    let embedding_id = state
-        .embeddings
-        .get(name)
-        .filter(|_| tenant.embeddings.allows(name))
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::UnknownEmbedding,
-                format!("There is no embedding called `{name}` for this account."),
-            )
-        })?;
-
-    let Tenant {
-        application_id,
-        entity_id,
-        key,
-        ..
-    } = tenant;
-    let par_request = ParRequest {
-        application_id,
-        entity_id,
-        ..ParRequest::new(embedding_id.clone())
-    };
-    let slot = state.upstream.enter().await?;
-    let deadline = Instant::now() + state.upstream_deadline;
-    let grant = state
-        .par
-        .push_before(&par_request, deadline)
-        .await
-        .inspect_err(|error| log_upstream_failure(error, &key))?;
-    drop(slot);
-    // Recorded on the request span, and so on its single access line (request_id.rs).
-    let span = tracing::Span::current();
-    span.record("tenant", tracing::field::display(&key));
-    span.record("embedding", name);
-    span.record(
-        "request_uri",
-        tracing::field::display(fingerprint(&grant.request_uri)),
-    );
-    let body = SessionGrant {
-        request_uri: grant.request_uri,
-        expires_in: grant.expires_in,
-        iframe_url: grant.iframe_url,
-    };
-    let mut response = Json(body).into_response();
+    let grant = service.mint(tenant, &asked).await?;
+    let mut response = Json(grant).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// Upstream failures are the operator's problem, so the log says what to check.
-fn log_upstream_failure(error: &ParError, tenant: &str) {
-    match error {
-        ParError::Auth { status: 403, .. } => tracing::error!(
-            tenant,
-            %error,
-            "Infobip refused the API key's permissions: the key needs the scopes account-management:manage, flow:manage, flow:read and flow:use"
-        ),
-        ParError::Auth { .. } => tracing::error!(
-            tenant,
-            %error,
-            "Infobip refused the API key: check INFOBIP_API_KEY, that it is not revoked, and that INFOBIP_BASE_URL is your account's base URL"
-        ),
-        ParError::Rejected { .. } => tracing::error!(
-            tenant,
-            %error,
-            "Infobip rejected the PAR request: check the embedding id and the X application/entity ids"
-        ),
-        _ => tracing::warn!(tenant, %error, "PAR call failed"),
-    }
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), AppError> {

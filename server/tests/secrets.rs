@@ -1,6 +1,7 @@
 //! The API key never leaves the process: not in a response, not in any log line (every
-//! target, TRACE level, hyper and reqwest included), not in a debug print. Its own test
-//! binary, because it installs a global log subscriber that captures everything.
+//! target, TRACE level, hyper and reqwest included), not in a debug print; and no log line
+//! holds a request URI, raw or percent-encoded as in `iframe_url`. Its own test binary,
+//! because it installs a global log subscriber that captures everything.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -123,12 +124,36 @@ async fn the_key_is_in_no_response_no_log_line_and_no_debug_print() {
         // ...at every level, from every crate, and nowhere the key or a request URI.
         assert!(logs.contains("TRACE"), "really captured at TRACE");
         assert!(logs.lines().count() > 50, "{}", logs.lines().count());
+        // The URI the browser got, in both the forms it travels in: raw in
+        // `request_uri`, percent-encoded in `iframe_url`.
+        let grant: serde_json::Value = serde_json::from_str(&answers[0].text).unwrap();
+        let raw = grant["request_uri"].as_str().unwrap().to_owned();
+        let iframe_url = grant["iframe_url"].as_str().unwrap();
+        let encoded = iframe_url
+            .split_once("request_uri=")
+            .map(|(_, value)| value.to_owned())
+            .unwrap();
+        assert!(
+            raw.starts_with("urn:ietf:params:oauth:request_uri:stub-"),
+            "{raw}"
+        );
+        assert!(
+            encoded.starts_with("urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Astub-"),
+            "{encoded}"
+        );
         for line in logs.lines() {
             assert!(!line.contains(&key), "key in a log line: {line}");
-            assert!(
-                !line.contains("request_uri:stub-"),
-                "a request URI in a log line: {line}"
-            );
+            for form in [
+                raw.as_str(),
+                encoded.as_str(),
+                "request_uri:stub-",
+                "request_uri%3Astub-",
+            ] {
+                assert!(
+                    !line.contains(form),
+                    "a request URI ({form}) in a log line: {line}"
+                );
+            }
         }
     })
     .await;

@@ -775,6 +775,38 @@ mod properties {
         }
 
         #[test]
+        fn backoff_grows_exponentially_to_its_cap_with_full_jitter(seed in any::<u64>()) {
+            // The envelope min(cap, base·2^(attempt-1)) doubles each attempt and the
+            // draws fill it from ~0 to its top: a flat or unjittered delay fails here.
+            let config = SessionConfig::default();
+            let mut s = Session::new(config.clone(), seed);
+            // 600 draws: a top below 95 % of the envelope has odds of 0.95^600 ≈ 4e-14.
+            const DRAWS: u32 = 600;
+            let mut previous_top = Duration::ZERO;
+            for attempt in 1_u32..=10 {
+                let ceiling = config
+                    .backoff_base
+                    .saturating_mul(1 << (attempt - 1))
+                    .min(config.backoff_cap);
+                let waits: Vec<Duration> = (0..DRAWS).map(|_| s.backoff(attempt, None)).collect();
+                let top = waits.iter().copied().max().unwrap_or_default();
+                let bottom = waits.iter().copied().min().unwrap_or_default();
+                let mean = waits.iter().sum::<Duration>() / DRAWS;
+                prop_assert!(top <= ceiling, "attempt {attempt}: {top:?} over {ceiling:?}");
+                prop_assert!(top >= ceiling.mul_f64(0.95), "attempt {attempt}: the envelope is reached ({top:?} of {ceiling:?})");
+                prop_assert!(bottom <= ceiling.mul_f64(0.05), "attempt {attempt}: full jitter reaches ~0 ({bottom:?})");
+                prop_assert!(
+                    mean >= ceiling.mul_f64(0.4) && mean <= ceiling.mul_f64(0.6),
+                    "attempt {attempt}: uniform, mean {mean:?} of {ceiling:?}"
+                );
+                if ceiling < config.backoff_cap {
+                    prop_assert!(top > previous_top.mul_f64(1.5), "attempt {attempt}: grows ({previous_top:?} -> {top:?})");
+                }
+                previous_top = top;
+            }
+        }
+
+        #[test]
         fn backoff_stays_within_its_ceiling_and_respects_retry_after(
             seed in any::<u64>(),
             attempt in 1_u32..64,

@@ -240,6 +240,12 @@ pub fn post_message_from(from: &web_sys::Window, message: &Value) {
     post_from(from, &message.to_string());
 }
 
+/// Makes the window `from` (a same-origin frame) post the value of the JS expression
+/// `expression` (a string, say) to its parent.
+pub fn post_expression_from(from: &web_sys::Window, expression: &str) {
+    post_from(from, expression);
+}
+
 /// Dispatches a synthetic `message` event on this window with any `origin` and `source`,
 /// to test what a forged message could claim.
 pub fn forge_message(message: &Value, origin: &str, source: Option<&web_sys::Window>) {

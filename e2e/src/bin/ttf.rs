@@ -9,7 +9,7 @@
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::panic)]
 
-use moments_e2e::Harness;
+use moments_e2e::{Engine, Harness};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,7 +40,7 @@ async fn main() {
         .map_or(30, |r| r.parse().expect("runs is a number"));
     // The per-client rate limit is the companion's business, not this measurement's:
     // 2 × (runs + 1) page loads from one address would hit it, and a 429 would be timed.
-    let harness = Harness::start_with(&site, &["--rate-limit", "off"]).await;
+    let harness = Harness::start_with(Engine::Chromium, &site, &["--rate-limit", "off"]).await;
     let s = &harness.session;
     let mut component = Samples::default();
     let mut vanilla = Samples::default();

@@ -62,13 +62,18 @@ fn live(state: &AppState, session_id: &str) -> Result<Session, Box<Response>> {
     if let Some(session) = store.session(session_id) {
         return Ok(session.clone());
     }
-    let host_origin = store
-        .session_even_ended(session_id)
-        .and_then(|s| s.host_origin.clone());
+    let ended = store.session_even_ended(session_id);
+    let host_origin = ended.and_then(|s| s.host_origin.clone());
+    let silent = ended.is_some_and(|s| s.silent);
     drop(store);
     let body = r#"<main><div class="notice"><h1>Session ended</h1>
 <p>This Moments session has ended. Your platform opens a new one for you.</p></div></main>"#;
-    let config = json!({ "hostOrigin": host_origin, "messages": pages::message_types(), "sessionRemainingMs": 0 });
+    let config = json!({
+        "hostOrigin": host_origin,
+        "messages": pages::message_types(),
+        "silent": silent,
+        "sessionRemainingMs": 0,
+    });
     Err(Box::new(pages::page(
         StatusCode::GONE,
         "Session ended",
@@ -104,6 +109,7 @@ fn render(
     let config = json!({
         "hostOrigin": session.host_origin,
         "messages": pages::message_types(),
+        "silent": session.silent,
         "sessionRemainingMs": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
         "sessionUrl": format!("/wizard/{session_id}/api/session"),
         "events": events,

@@ -3,8 +3,8 @@
 
 use super::Cli;
 use super::config::Upstream;
-use crate::app::App;
 use crate::config::ConfigError;
+use crate::service::SessionService;
 use axum::Router;
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
@@ -82,7 +82,7 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
 
     let config = cli.config(upstream)?;
     let frame_origin = config.par.iframe_base_url.origin().ascii_serialization();
-    let app = App::new(config)?;
+    let service = SessionService::new(config)?;
     #[allow(unused_mut)] // without the sandbox feature nothing else is merged
     let mut extra = Router::new();
     // The demo's fault panel drives the sandbox from the companion's origin.
@@ -98,7 +98,7 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
             .map_err(|_| StartError::StaticDir(dir.clone()))?;
         extra = extra.merge(files);
     }
-    let app = app.into_router(extra);
+    let app = crate::app::router(&service, extra);
     let listener = TcpListener::bind(cli.listen)
         .await
         .map_err(|source| StartError::Listen {

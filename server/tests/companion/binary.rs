@@ -206,6 +206,8 @@ async fn stop_while_busy(signal: &str) {
             "42",
         ])
         .env("INFOBIP_API_KEY", &key)
+        // Everything the binary can log, hyper's and reqwest's own lines included.
+        .env("RUST_LOG", "trace")
         .spawn()
         .unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
@@ -250,15 +252,30 @@ async fn stop_while_busy(signal: &str) {
                 .any(|l| l.contains("finished processing request") && l.contains("ru#")),
             "one access line per request, carrying the URI's fingerprint: {lines:#?}"
         );
+        assert!(
+            lines.iter().any(|l| l.contains("\"TRACE\"")),
+            "really logged at TRACE"
+        );
+        // The URI in both forms it travels in: raw, and percent-encoded in iframe_url.
+        let grant: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let raw = grant["request_uri"].as_str().unwrap();
+        let encoded = grant["iframe_url"]
+            .as_str()
+            .and_then(|url| url.split_once("request_uri="))
+            .map(|(_, value)| value)
+            .unwrap();
+        assert_ne!(raw, encoded, "two forms to look for");
         for line in &lines {
             let json: serde_json::Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
             assert!(json["level"].is_string(), "{line}");
             assert!(!line.contains(&key), "the key in a log line: {line}");
-            assert!(
-                !line.contains("stub-1"),
-                "a request_uri in a log line: {line}"
-            );
+            for form in [raw, encoded, "stub-1"] {
+                assert!(
+                    !line.contains(form),
+                    "a request_uri ({form}) in a log line: {line}"
+                );
+            }
         }
         assert!(!body.contains(&key));
         stub.shutdown().await;

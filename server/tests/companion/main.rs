@@ -8,6 +8,7 @@ mod access;
 mod binary;
 mod ops;
 mod router;
+mod service;
 mod serving;
 mod stub;
 mod support;

@@ -1,9 +1,11 @@
 //! The operations endpoints and request ids, without a socket.
 
 use crate::stub::{Reply, Stub};
-use crate::support::{bounded, call, closed_port_url, config, fresh_key, metric, session};
+use crate::support::{
+    bounded, call, closed_port_url, config, fresh_key, metric, par_config, session,
+};
 use axum::http::{Request, StatusCode};
-use moments_par::{OpsRoutes, router};
+use moments_par::{Config, EmbeddingId, Embeddings, router};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
@@ -50,12 +52,19 @@ async fn health_readiness_and_metrics_answer() {
             StatusCode::OK
         );
 
-        let bare =
-            router(config("http://127.0.0.1:9", "k").with_ops_routes(OpsRoutes::none())).unwrap();
-        assert_eq!(
-            call(&bare, Request::get("/healthz"), "").await.status,
-            StatusCode::NOT_FOUND
-        );
+        // Merged into someone else's app, the router adds no operations route unasked.
+        let merged = router(Config::new(
+            par_config("http://127.0.0.1:9", "k"),
+            Embeddings::single(EmbeddingId::Number(42)),
+        ))
+        .unwrap();
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            assert_eq!(
+                call(&merged, Request::get(path), "").await.status,
+                StatusCode::NOT_FOUND,
+                "{path} is off by default"
+            );
+        }
     })
     .await;
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use moments_par::{Config, EmbeddingId, Embeddings, ParClientConfig, RetryPolicy};
+use moments_par::{Config, EmbeddingId, Embeddings, OpsRoutes, ParClientConfig, RetryPolicy};
 use rand::RngCore;
 use serde_json::Value;
 use std::future::Future;
@@ -48,13 +48,15 @@ pub fn par_config(upstream: &str, key: &str) -> ParClientConfig {
     }
 }
 
-/// A single-embedding (`42`) configuration against `upstream`, deadline 3 s.
+/// A single-embedding (`42`) configuration against `upstream`, deadline 3 s, with the
+/// operations routes on (the tests read `/metrics`; a `Config` alone serves none).
 pub fn config(upstream: &str, key: &str) -> Config {
     Config::new(
         par_config(upstream, key),
         Embeddings::single(EmbeddingId::Number(42)),
     )
     .with_upstream_deadline(Duration::from_secs(3))
+    .with_ops_routes(OpsRoutes::default())
 }
 
 /// A `POST` to the session endpoint, as JSON from a same-origin page.

@@ -1,0 +1,297 @@
+//! The full-stack example (SSR + hydration on leptos_axum, the companion inside its own
+//! server), in headless Chromium: a styled, sized placeholder in the server's HTML, a
+//! hydration that warns about nothing and moves nothing more than the frame's own first
+//! height, the wizard through a server function and through the REST endpoint, and the
+//! server function held to the endpoint's checks, its refusals reaching the page whole.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::Engine as _;
+use fantoccini::Locator;
+use moments_e2e::{Session, fullstack};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The placeholder's height before any script: the default `Height`'s 640 px.
+const PLACEHOLDER: f64 = 640.0;
+
+/// Installs, as early as the page allows, recorders for console warnings and errors,
+/// CSP violations, and every height the component's root takes.
+const RECORDERS: &str = "
+    window.__problems = [];
+    for (const level of ['warn', 'error']) {
+        const original = console[level].bind(console);
+        console[level] = (...args) => { window.__problems.push(level + ': ' + args.join(' ')); original(...args); };
+    }
+    document.addEventListener('securitypolicyviolation', (e) =>
+        window.__problems.push('csp: ' + e.effectiveDirective + ' ' + e.blockedURI));
+    const root = document.querySelector('.moments-embed');
+    window.__heights = [root.getBoundingClientRect().height];
+    new ResizeObserver(() => window.__heights.push(root.getBoundingClientRect().height)).observe(root);
+    const css = getComputedStyle(root);
+    return {
+        state: root.getAttribute('data-state'),
+        busy: root.getAttribute('aria-busy'),
+        min_height: css.minHeight,
+        radius: css.borderTopLeftRadius,
+        spinner: !!root.querySelector('.moments-embed__spinner'),
+        status: root.querySelector('[role=status]').textContent,
+        hydrated: !!document.querySelector('iframe'),
+    };";
+
+async fn before_hydration(s: &Session, path: &str) -> Value {
+    s.browser.goto(&format!("{}{path}", s.url)).await.unwrap();
+    s.browser
+        .wait()
+        .at_most(Duration::from_secs(2))
+        .for_element(Locator::Css(".moments-embed"))
+        .await
+        .expect("the server-rendered component");
+    s.browser.execute(RECORDERS, vec![]).await.unwrap()
+}
+
+async fn enter_wizard(s: &Session) {
+    let frame = s
+        .browser
+        .find(Locator::Css("iframe.moments-embed__frame"))
+        .await
+        .unwrap();
+    frame.enter_frame().await.unwrap();
+    let heading = s
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Use-case templates");
+    s.browser.enter_parent_frame().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_render_is_a_styled_placeholder_and_hydration_moves_nothing_else() {
+    fullstack::run(|s: Session| async move {
+        // The server's HTML: the loading view, the stylesheet, a policy allowing exactly it.
+        let page = reqwest::get(&s.url).await.unwrap();
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = page.text().await.unwrap();
+        for marker in [
+            r#"aria-busy="true""#,
+            r#"class="moments-embed__spinner""#,
+            "Loading campaigns…",
+            "<style data-moments-embed=\"\">",
+        ] {
+            assert!(
+                html.contains(marker),
+                "{marker} in the server's HTML: {html}"
+            );
+        }
+        let style = html
+            .split_once("<style data-moments-embed=\"\">")
+            .and_then(|(_, rest)| rest.split_once("</style>"))
+            .map(|(css, _)| css)
+            .unwrap();
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
+        assert!(
+            csp.contains(&format!("style-src 'self' 'sha256-{hash}'")),
+            "the policy allows the served stylesheet by its hash: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(csp.contains("'nonce-"), "scripts by nonce: {csp}");
+
+        // In the browser, before the wasm arrives: styled, sized, saying it is loading.
+        let early = before_hydration(&s, "/").await;
+        assert_eq!(early["hydrated"], false, "looked before hydration: {early}");
+        assert_eq!(early["state"], "idle", "{early}");
+        assert_eq!(early["busy"], "true", "{early}");
+        assert_eq!(
+            early["min_height"], "640px",
+            "sized like the frame: {early}"
+        );
+        assert_eq!(early["radius"], "12px", "the stylesheet applies: {early}");
+        assert_eq!(early["spinner"], true, "{early}");
+        assert_eq!(early["status"], "Loading campaigns…", "{early}");
+        s.screenshot("fullstack-before-hydration").await;
+
+        // Hydrated: the session through the server function, the wizard in the frame.
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        enter_wizard(&s).await;
+        tokio::time::sleep(Duration::from_millis(500)).await; // the frame's last resize
+        s.screenshot("fullstack-after-hydration").await;
+        let stats = s.sandbox_stats().await;
+        assert_eq!((stats.par_issued, stats.authorize_ok), (1, 1), "{stats:?}");
+
+        let recorded = s
+            .browser
+            .execute("return [window.__problems, window.__heights];", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            recorded[0],
+            json!([]),
+            "hydration warned, erred or was blocked"
+        );
+        let heights: Vec<f64> = serde_json::from_value(recorded[1].clone()).unwrap();
+        let first = heights[0];
+        let last = *heights.last().unwrap();
+        assert!(
+            (first - PLACEHOLDER).abs() <= 2.0,
+            "the placeholder's height: {heights:?}"
+        );
+        let largest_jump = heights
+            .windows(2)
+            .map(|pair| (pair[1] - pair[0]).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            largest_jump <= (last - first).abs() + 1.0,
+            "no jump beyond placeholder → frame height ({first} → {last}): {heights:?}"
+        );
+        assert!(
+            heights.iter().all(|h| *h >= first - 1.0),
+            "never smaller than the placeholder on the way: {heights:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rest_page_of_the_same_app_reaches_the_wizard_too() {
+    fullstack::run(|s: Session| async move {
+        before_hydration(&s, "/rest").await;
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        enter_wizard(&s).await;
+        let problems = s
+            .browser
+            .execute("return window.__problems;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(problems, json!([]));
+    })
+    .await;
+}
+
+/// Calls the server function as a browser on another site would: no page of ours.
+async fn call_server_fn(s: &Session, headers: &[(&str, &str)], body: &Value) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/api/moments_session", s.url))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let answer = request.send().await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_function_gets_the_endpoints_checks_and_its_refusals_arrive_whole() {
+    fullstack::run(|s: Session| async move {
+        let same_origin = [("sec-fetch-site", "same-origin")];
+        // The origin check (CSRF): another site's page is refused, by the same rule.
+        let (_, refused) = call_server_fn(
+            &s,
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.example"),
+            ],
+            &json!({ "asked": {} }),
+        )
+        .await;
+        assert!(refused.contains(r#""code":"forbidden""#), "{refused}");
+        // The allowlist: an embedding the server does not know.
+        let (_, unknown) = call_server_fn(
+            &s,
+            &same_origin,
+            &json!({ "asked": { "embedding": "nope" } }),
+        )
+        .await;
+        assert!(
+            unknown.contains(r#""code":"unknown_embedding""#),
+            "{unknown}"
+        );
+        // A session, then the rate limit's burst (20) is spent: the next refusal carries
+        // its Retry-After, and the REST endpoint shares the same bucket.
+        let (status, grant) = call_server_fn(&s, &same_origin, &json!({ "asked": {} })).await;
+        assert_eq!(status, 200, "{grant}");
+        assert!(grant.contains("request_uri"), "{grant}");
+        let mut limited = None;
+        for _ in 0..30 {
+            let (_, answer) = call_server_fn(&s, &same_origin, &json!({ "asked": {} })).await;
+            if answer.contains("rate_limited") {
+                limited = Some(answer);
+                break;
+            }
+        }
+        let limited = limited.expect("the rate limit applies to the server function");
+        let failure: Value = serde_json::from_str(&limited).unwrap();
+        let failure = &failure["Refused"];
+        assert_eq!(failure["error"]["code"], "rate_limited", "{limited}");
+        assert_eq!(failure["error"]["retryable"], true, "{limited}");
+        assert!(
+            failure["retry_after_secs"]
+                .as_u64()
+                .is_some_and(|secs| secs >= 1),
+            "{limited}"
+        );
+        let rest = reqwest::Client::new()
+            .post(format!("{}/api/moments/session", s.url))
+            .header("content-type", "application/json")
+            .header("sec-fetch-site", "same-origin")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rest.status(), 429, "one bucket for both transports");
+        assert!(rest.headers().contains_key("retry-after"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_through_the_server_function_looks_as_it_does_through_the_endpoint() {
+    fullstack::run(|s: Session| async move {
+        let mut views = Vec::new();
+        for path in ["/", "/rest"] {
+            s.sandbox_admin(
+                "/__sandbox/faults",
+                json!({ "count": 1, "fault": "status", "status": 401 }),
+            )
+            .await;
+            before_hydration(&s, path).await;
+            s.wait_for_state("error", Duration::from_secs(20)).await;
+            let view = s
+                .browser
+                .execute(
+                    "const e = document.querySelector('.moments-embed__error'); \
+                     return [e.getAttribute('data-error'), \
+                             e.querySelector('.moments-embed__message').textContent, \
+                             !!e.querySelector('.moments-embed__next')];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            views.push(view);
+        }
+        assert_eq!(
+            views[0], views[1],
+            "the same error view through either transport"
+        );
+        assert_eq!(views[0][0], "http", "{views:?}");
+        assert_eq!(
+            views[0][2], false,
+            "a refused key is not retried: {views:?}"
+        );
+        assert!(
+            views[0][1]
+                .as_str()
+                .unwrap()
+                .contains("credentials were refused"),
+            "{views:?}"
+        );
+    })
+    .await;
+}

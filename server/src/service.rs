@@ -1,0 +1,237 @@
+//! [`SessionService`]: the one server-side way to a Moments session.
+//!
+//! The REST endpoint ([`SessionService::router`]) and a Leptos server function
+//! ([`SessionService::create`]) both go through it, so what they check cannot differ:
+//! the origin (a CSRF defence), who is asking (the [`TenantResolver`]), how often (the
+//! per-client rate limit), which embedding (the allowlist and the tenant's share of it),
+//! and a slot in the upstream gate before the one PAR call with its retries. They also
+//! share one set of rate-limit buckets, one gate and one set of metrics.
+
+use crate::app;
+use crate::config::{Config, ConfigError};
+use crate::embeddings::Embeddings;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::origin::OriginPolicy;
+use crate::par_client::{ParClient, ParError, ParRequest};
+use crate::rate_limit::RateLimiter;
+use crate::tenant::{Tenant, TenantResolver};
+use crate::upstream_gate::UpstreamGate;
+use axum::Router;
+use http::request::Parts;
+use moments_protocol::{ErrorCode, SessionGrant, SessionRequest, fingerprint};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The companion's session logic, built once from a [`Config`]: cheap to clone, and
+/// every clone shares the same limits, gate, client and metrics.
+///
+/// ## Usage
+/// As an axum `Router` (what [`router`](crate::router) does), and from a Leptos server
+/// function with the request's parts, so both transports get the same checks:
+/// ```no_run
+/// use moments_par::{SessionFailure, SessionService};
+/// use moments_protocol::{SessionGrant, SessionRequest};
+///
+/// async fn from_a_server_function(
+///     service: &SessionService,
+///     request: &http::request::Parts, // leptos_axum::extract().await?
+///     asked: SessionRequest,
+/// ) -> Result<SessionGrant, SessionFailure> {
+///     Ok(service.create(request, asked).await?)
+/// }
+/// ```
+#[derive(Clone)]
+pub struct SessionService {
+    pub(crate) par: ParClient,
+    pub(crate) embeddings: Arc<Embeddings>,
+    pub(crate) tenants: Arc<dyn TenantResolver>,
+    pub(crate) origins: Arc<OriginPolicy>,
+    pub(crate) body_limit: usize,
+    pub(crate) rate_limiter: Option<Arc<RateLimiter>>,
+    pub(crate) upstream: Arc<UpstreamGate>,
+    pub(crate) upstream_deadline: Duration,
+    pub(crate) metrics: Arc<Metrics>,
+    /// What the router serves besides the session endpoint.
+    pub(crate) routes: Arc<app::RouteConfig>,
+}
+
+impl std::fmt::Debug for SessionService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("embeddings", &self.embeddings)
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionService {
+    /// Validates `config` and builds the service. The error says what to fix.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let metrics = Arc::new(Metrics::new(&config.session_path));
+        let par = ParClient::new(&config.par)
+            .map_err(|e| ConfigError::new(e.to_string()))?
+            .with_metrics(Arc::clone(&metrics));
+        let origins = Arc::new(OriginPolicy::new(&config.allowed_origins)?);
+        let routes = Arc::new(app::RouteConfig {
+            session_path: config.session_path,
+            ops: config.ops,
+            // Past the handler's own deadlines (queue, upstream, body): only a stuck
+            // connection gets here.
+            backstop: (config.upstream_limit.queue_timeout
+                + config.upstream_deadline
+                + Duration::from_secs(5))
+            .max(Duration::from_secs(30)),
+        });
+        Ok(Self {
+            par,
+            embeddings: Arc::new(config.embeddings),
+            tenants: config.tenants,
+            origins,
+            body_limit: config.body_limit,
+            rate_limiter: config
+                .rate_limit
+                .map(|limit| Arc::new(RateLimiter::new(limit, config.client_ip_header))),
+            upstream: Arc::new(UpstreamGate::new(
+                config.upstream_limit,
+                Arc::clone(&metrics),
+            )),
+            upstream_deadline: config.upstream_deadline,
+            metrics,
+            routes,
+        })
+    }
+
+    /// The session endpoint (and the operations routes the config turns on) as a
+    /// `Router` to serve or merge, with its layers: request ids, a trace span per
+    /// request, metrics, a timeout backstop. It has no state left to provide, so it
+    /// merges into a `Router<S>` of any state, before or after `with_state`.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        app::router(self, Router::new())
+    }
+
+    /// Mints one session for the request described by `request` (its method, headers and
+    /// extensions: a `ConnectInfo<SocketAddr>` and whatever your auth middleware left),
+    /// asking for `asked`: exactly the checks of the REST endpoint, then the PAR call.
+    /// For a transport other than the endpoint, e.g. a Leptos server function.
+    ///
+    /// Errors are the endpoint's own: a code from the closed set, a sentence for a
+    /// person, and when to retry. Convert them with `SessionFailure::from` to send them
+    /// over another wire.
+    pub async fn create(
+        &self,
+        request: &Parts,
+        asked: SessionRequest,
+    ) -> Result<SessionGrant, AppError> {
+        let outcome = async {
+            self.origins.check(request)?;
+            let tenant = self.admit(request)?;
+            self.mint(tenant, &asked).await
+        }
+        .await;
+        if let Err(error) = &outcome {
+            // The endpoint's errors are counted by its metrics layer, from the answer;
+            // this path has no answer of ours, so it counts them here.
+            self.metrics.error(error.code);
+        }
+        outcome
+    }
+
+    /// Who is asking, and whether they may ask again so soon: the tenant resolver, then
+    /// the per-client rate limit.
+    pub(crate) fn admit(&self, request: &Parts) -> Result<Tenant, AppError> {
+        let tenant = self.tenants.resolve(request)?;
+        if let Some(limiter) = &self.rate_limiter {
+            limiter.check(&tenant.key, request).map_err(|wait| {
+                self.metrics.rate_limited();
+                tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
+                AppError::new(
+                    ErrorCode::RateLimited,
+                    "Too many requests for a Moments session. Please wait a moment and try again.",
+                )
+                .retry_after(wait)
+            })?;
+        }
+        Ok(tenant)
+    }
+
+    /// The embedding `asked` for, if `tenant` may open it; then a slot in the upstream
+    /// gate and one PAR call with its retries inside the deadline.
+    pub(crate) async fn mint(
+        &self,
+        tenant: Tenant,
+        asked: &SessionRequest,
+    ) -> Result<SessionGrant, AppError> {
+        let name = asked
+            .embedding
+            .as_deref()
+            .unwrap_or(self.embeddings.default_name());
+        // One answer for "no such embedding" and "not yours": a tenant learns nothing
+        // about what other tenants may open.
+        let embedding_id = self
+            .embeddings
+            .get(name)
+            .filter(|_| tenant.embeddings.allows(name))
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::UnknownEmbedding,
+                    format!("There is no embedding called `{name}` for this account."),
+                )
+            })?;
+        let Tenant {
+            application_id,
+            entity_id,
+            key,
+            ..
+        } = tenant;
+        let par_request = ParRequest {
+            application_id,
+            entity_id,
+            ..ParRequest::new(embedding_id.clone())
+        };
+        let slot = self.upstream.enter().await?;
+        let deadline = Instant::now() + self.upstream_deadline;
+        let grant = self
+            .par
+            .push_before(&par_request, deadline)
+            .await
+            .inspect_err(|error| log_upstream_failure(error, &key))?;
+        drop(slot);
+        // Recorded on the request span, and so on its single access line (request_id.rs).
+        let span = tracing::Span::current();
+        span.record("tenant", tracing::field::display(&key));
+        span.record("embedding", name);
+        span.record(
+            "request_uri",
+            tracing::field::display(fingerprint(&grant.request_uri)),
+        );
+        Ok(SessionGrant {
+            request_uri: grant.request_uri,
+            expires_in: grant.expires_in,
+            iframe_url: grant.iframe_url,
+        })
+    }
+}
+
+/// Upstream failures are the operator's problem, so the log says what to check.
+fn log_upstream_failure(error: &ParError, tenant: &str) {
+    match error {
+        ParError::Auth { status: 403, .. } => tracing::error!(
+            tenant,
+            %error,
+            "Infobip refused the API key's permissions: the key needs the scopes account-management:manage, flow:manage, flow:read and flow:use"
+        ),
+        ParError::Auth { .. } => tracing::error!(
+            tenant,
+            %error,
+            "Infobip refused the API key: check INFOBIP_API_KEY, that it is not revoked, and that INFOBIP_BASE_URL is your account's base URL"
+        ),
+        ParError::Rejected { .. } => tracing::error!(
+            tenant,
+            %error,
+            "Infobip rejected the PAR request: check the embedding id and the X application/entity ids"
+        ),
+        _ => tracing::warn!(tenant, %error, "PAR call failed"),
+    }
+}
