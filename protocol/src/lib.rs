@@ -165,13 +165,16 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     /// Infobip answered something that is not a PAR response. 502.
     UpstreamBadResponse,
+    /// The companion cannot take session requests for now (its shared rate-limit store
+    /// is away and its policy is to refuse); see `Retry-After`. 503.
+    Unavailable,
     /// A bug or misconfiguration on the server; details are in its log only. 500.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::BadRequest,
         Self::UnknownEmbedding,
         Self::Unauthorized,
@@ -185,6 +188,7 @@ impl ErrorCode {
         Self::UpstreamRateLimited,
         Self::UpstreamUnavailable,
         Self::UpstreamBadResponse,
+        Self::Unavailable,
         Self::Internal,
     ];
 
@@ -199,7 +203,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::UpstreamAuth | Self::UpstreamRejected | Self::UpstreamBadResponse => 502,
-            Self::UpstreamRateLimited | Self::UpstreamUnavailable => 503,
+            Self::UpstreamRateLimited | Self::UpstreamUnavailable | Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -215,6 +219,7 @@ impl ErrorCode {
                 | Self::UpstreamRateLimited
                 | Self::UpstreamUnavailable
                 | Self::UpstreamBadResponse
+                | Self::Unavailable
         )
     }
 
@@ -239,6 +244,7 @@ impl ErrorCode {
             Self::UpstreamRateLimited => "upstream_rate_limited",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::UpstreamBadResponse => "upstream_bad_response",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
     }

@@ -60,7 +60,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
         app = app.route(path, get(ops::healthz));
     }
     if let Some(path) = &routes.ops.readyz {
-        let readiness = Arc::new(Readiness::new(service.par.clone()));
+        let readiness = Arc::new(Readiness::new(
+            service.par.clone(),
+            service.rate_limiter.clone(),
+        ));
         app = app.route(path, get(ops::readyz).with_state(readiness));
     }
     if let Some(path) = &routes.ops.metrics {

@@ -3,7 +3,7 @@
 use crate::embeddings::Embeddings;
 use crate::ops::OpsRoutes;
 use crate::par_client::ParClientConfig;
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::{RateLimit, RateLimitStore};
 use crate::tenant::{SingleTenant, Tenant, TenantResolver};
 use crate::upstream_gate::UpstreamLimit;
 use http::HeaderName;
@@ -50,6 +50,7 @@ pub struct Config {
     pub body_limit: usize,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) rate_limit_store: RateLimitStore,
     pub(crate) client_ip_header: Option<HeaderName>,
     pub(crate) upstream_limit: UpstreamLimit,
     pub(crate) upstream_deadline: Duration,
@@ -65,6 +66,7 @@ impl fmt::Debug for Config {
             .field("body_limit", &self.body_limit)
             .field("allowed_origins", &self.allowed_origins)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_limit_store", &self.rate_limit_store)
             .field("client_ip_header", &self.client_ip_header)
             .field("upstream_limit", &self.upstream_limit)
             .field("upstream_deadline", &self.upstream_deadline)
@@ -86,6 +88,7 @@ impl Config {
             body_limit: 4 * 1024,
             allowed_origins: Vec::new(),
             rate_limit: Some(RateLimit::default()),
+            rate_limit_store: RateLimitStore::InProcess,
             client_ip_header: None,
             upstream_limit: UpstreamLimit::default(),
             upstream_deadline: Duration::from_secs(10),
@@ -133,6 +136,14 @@ impl Config {
     #[must_use]
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
+        self
+    }
+
+    /// Where the rate limit keeps its buckets: in this process (the default), or in a
+    /// store every replica shares (`RateLimitStore::Redis`, the `redis` feature).
+    #[must_use]
+    pub fn with_rate_limit_store(mut self, store: RateLimitStore) -> Self {
+        self.rate_limit_store = store;
         self
     }
 

@@ -83,7 +83,9 @@ pub use par_client::{
     EmbeddingId, PAR_PATH, ParClient, ParClientBuildError, ParClientConfig, ParError, ParGrant,
     ParRequest, RetryPolicy, SCOPES, UpstreamDetail,
 };
-pub use rate_limit::RateLimit;
+pub use rate_limit::{RateLimit, RateLimitStore};
+#[cfg(feature = "redis")]
+pub use rate_limit::{RedisStore, StoreFailure, StoreUrl};
 pub use service::SessionService;
 pub use session::parse_session_request;
 pub use tenant::{EmbeddingAccess, SingleTenant, Tenant, TenantRejection, TenantResolver};

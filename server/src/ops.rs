@@ -9,6 +9,7 @@
 
 use crate::metrics::Metrics;
 use crate::par_client::ParClient;
+use crate::rate_limit::RateLimiter;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -77,13 +78,15 @@ impl OpsRoutes {
 pub(crate) struct Readiness {
     par: ParClient,
     last_probe: Mutex<Option<(Instant, Result<(), String>)>>,
+    rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl Readiness {
-    pub(crate) fn new(par: ParClient) -> Self {
+    pub(crate) fn new(par: ParClient, rate_limiter: Option<Arc<RateLimiter>>) -> Self {
         Self {
             par,
             last_probe: Mutex::new(None),
+            rate_limiter,
         }
     }
 
@@ -109,22 +112,51 @@ pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// `{"status": "ready"}`; with `?upstream`, Infobip's reachability too; with a shared
+/// rate-limit store, its state (`reachable`/`unreachable`), which makes the replica
+/// unready only when the operator asked for that.
 pub(crate) async fn readyz(State(readiness): State<Arc<Readiness>>, request: Request) -> Response {
     let wants_upstream = request.uri().query().is_some_and(|q| {
         q.split('&')
             .any(|pair| pair.split('=').next() == Some("upstream"))
     });
-    if !wants_upstream {
-        return Json(json!({ "status": "ready" })).into_response();
+    let mut ready = true;
+    let mut body = serde_json::Map::new();
+    if let Some(limiter) = &readiness.rate_limiter
+        && let Some((reachable, required)) = limiter.store_state().await
+    {
+        body.insert(
+            "rate_limit_store".into(),
+            json!(if reachable {
+                "reachable"
+            } else {
+                "unreachable"
+            }),
+        );
+        ready &= reachable || !required;
     }
-    match readiness.upstream().await {
-        Ok(()) => Json(json!({ "status": "ready", "upstream": "reachable" })).into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "upstream": "unreachable" })),
-        )
-            .into_response(),
+    if wants_upstream {
+        let reachable = readiness.upstream().await.is_ok();
+        body.insert(
+            "upstream".into(),
+            json!(if reachable {
+                "reachable"
+            } else {
+                "unreachable"
+            }),
+        );
+        ready &= reachable;
     }
+    body.insert(
+        "status".into(),
+        json!(if ready { "ready" } else { "not ready" }),
+    );
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(serde_json::Value::Object(body))).into_response()
 }
 
 pub(crate) async fn metrics(State(metrics): State<Arc<Metrics>>) -> Response {

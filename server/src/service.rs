@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::origin::OriginPolicy;
 use crate::par_client::{ParClient, ParError, ParRequest};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimitStore, RateLimiter, Refusal};
 use crate::tenant::{Tenant, TenantResolver};
 use crate::upstream_gate::UpstreamGate;
 use axum::Router;
@@ -90,9 +90,22 @@ impl SessionService {
             tenants: config.tenants,
             origins,
             body_limit: config.body_limit,
-            rate_limiter: config
-                .rate_limit
-                .map(|limit| Arc::new(RateLimiter::new(limit, config.client_ip_header))),
+            rate_limiter: match (config.rate_limit, config.rate_limit_store) {
+                (None, _) => None,
+                (Some(limit), RateLimitStore::InProcess) => {
+                    Some(Arc::new(RateLimiter::new(limit, config.client_ip_header)))
+                }
+                #[cfg(feature = "redis")]
+                (Some(limit), RateLimitStore::Redis(store)) => Some(Arc::new(
+                    RateLimiter::shared(
+                        limit,
+                        config.client_ip_header,
+                        store,
+                        Arc::clone(&metrics),
+                    )
+                    .map_err(ConfigError::new)?,
+                )),
+            },
             upstream: Arc::new(UpstreamGate::new(
                 config.upstream_limit,
                 Arc::clone(&metrics),
@@ -126,7 +139,7 @@ impl SessionService {
     ) -> Result<SessionGrant, AppError> {
         let outcome = async {
             self.origins.check(request)?;
-            let tenant = self.admit(request)?;
+            let tenant = self.admit(request).await?;
             self.mint(tenant, &asked).await
         }
         .await;
@@ -140,18 +153,28 @@ impl SessionService {
 
     /// Who is asking, and whether they may ask again so soon: the tenant resolver, then
     /// the per-client rate limit.
-    pub(crate) fn admit(&self, request: &Parts) -> Result<Tenant, AppError> {
+    pub(crate) async fn admit(&self, request: &Parts) -> Result<Tenant, AppError> {
         let tenant = self.tenants.resolve(request)?;
         if let Some(limiter) = &self.rate_limiter {
-            limiter.check(&tenant.key, request).map_err(|wait| {
-                self.metrics.rate_limited();
-                tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
-                AppError::new(
-                    ErrorCode::RateLimited,
-                    "Too many requests for a Moments session. Please wait a moment and try again.",
-                )
-                .retry_after(wait)
-            })?;
+            match limiter.check(&tenant.key, request).await {
+                Ok(()) => {}
+                Err(Refusal::Limited(wait)) => {
+                    self.metrics.rate_limited();
+                    tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
+                    return Err(AppError::new(
+                        ErrorCode::RateLimited,
+                        "Too many requests for a Moments session. Please wait a moment and try again.",
+                    )
+                    .retry_after(wait));
+                }
+                Err(Refusal::StoreUnavailable) => {
+                    return Err(AppError::new(
+                        ErrorCode::Unavailable,
+                        "Moments sessions cannot be opened right now. Please try again in a moment.",
+                    )
+                    .retry_after(Duration::from_secs(1)));
+                }
+            }
         }
         Ok(tenant)
     }

@@ -32,7 +32,7 @@ pub(crate) async fn create_session(
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
-    let tenant = service.admit(&parts)?;
+    let tenant = service.admit(&parts).await?;
     require_json(&parts.headers)?;
     let body = read_body(body, service.body_limit).await?;
     let asked = parse_session_request(&body)?;

@@ -70,6 +70,14 @@ impl Cli {
         if let Some(header) = &self.client_ip_header {
             config = config.with_client_ip_header(header.clone());
         }
+        #[cfg(feature = "redis")]
+        if let Some(url) = &self.rate_limit_store {
+            let mut store = crate::RedisStore::new(url.clone());
+            store.timeout = self.rate_limit_store_timeout;
+            store.on_failure = self.rate_limit_store_failure;
+            store.required_for_readiness = self.rate_limit_store_required;
+            config = config.with_rate_limit_store(crate::RateLimitStore::Redis(store));
+        }
         config = match (&self.tenant_header, file) {
             (Some(header), Some(file)) => {
                 config.with_tenants(self.trusted_header(header.clone(), file, &embeddings)?)

@@ -177,6 +177,33 @@ pub struct Cli {
     #[arg(long, env = "MOMENTS_CLIENT_IP_HEADER", value_parser = values::header_name, help_heading = "Rate limiting")]
     pub client_ip_header: Option<HeaderName>,
 
+    /// Keep the rate limit's buckets in this Redis (redis://host:port, rediss:// for
+    /// TLS), shared by every replica, instead of in this process.
+    #[cfg(feature = "redis")]
+    #[arg(long, env = "MOMENTS_RATE_LIMIT_STORE", help_heading = "Rate limiting")]
+    pub rate_limit_store: Option<String>,
+
+    /// How long one check of the shared store may take, connecting included.
+    #[cfg(feature = "redis")]
+    #[arg(long, env = "MOMENTS_RATE_LIMIT_STORE_TIMEOUT", default_value = "50ms", value_parser = values::duration, help_heading = "Rate limiting")]
+    pub rate_limit_store_timeout: Duration,
+
+    /// When the shared store fails or is slow: serve the request unlimited (open) or
+    /// refuse it with 503 unavailable (closed).
+    #[cfg(feature = "redis")]
+    #[arg(long, env = "MOMENTS_RATE_LIMIT_STORE_FAILURE", default_value = "open", value_parser = values::store_failure, help_heading = "Rate limiting")]
+    pub rate_limit_store_failure: crate::StoreFailure,
+
+    /// Answer /readyz with 503 while the shared store is unreachable (off: report its
+    /// state in the body and stay ready).
+    #[cfg(feature = "redis")]
+    #[arg(
+        long,
+        env = "MOMENTS_RATE_LIMIT_STORE_REQUIRED",
+        help_heading = "Rate limiting"
+    )]
+    pub rate_limit_store_required: bool,
+
     /// Start the local Infobip simulator and use it instead of Infobip. For demos and
     /// tests only: no key needed, nothing leaves this machine. No environment
     /// variable on purpose: only an explicit flag starts it.

@@ -79,6 +79,18 @@ pub(crate) fn duration(raw: &str) -> Result<Duration, String> {
 }
 
 /// `60/min`, `5/s`, `1000/h`, or `off`.
+/// `open` or `closed`.
+#[cfg(feature = "redis")]
+pub(crate) fn store_failure(raw: &str) -> Result<crate::StoreFailure, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "open" => Ok(crate::StoreFailure::Open),
+        "closed" => Ok(crate::StoreFailure::Closed),
+        other => Err(format!(
+            "`{other}`: open (serve unlimited) or closed (refuse)"
+        )),
+    }
+}
+
 pub(crate) fn rate(raw: &str) -> Result<RateSetting, String> {
     let raw = raw.trim();
     if raw.eq_ignore_ascii_case("off") {

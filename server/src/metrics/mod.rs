@@ -7,6 +7,7 @@
 //! | `moments_par_session_duration_seconds` | histogram | |
 //! | `moments_par_errors_total` | counter | `code` (every `ErrorCode`, zeros included) |
 //! | `moments_par_rate_limited_total` | counter | |
+//! | `moments_par_rate_limit_store_failures_total` | counter | `outcome` (`served`: policy open, `refused`: closed) |
 //! | `moments_par_upstream_attempts_total` | counter | `outcome` (`ok`, `auth`, `rejected`, `rate_limited`, `unavailable`, `bad_response`) |
 //! | `moments_par_upstream_duration_seconds` | histogram (per attempt) | |
 //! | `moments_par_upstream_in_flight` | gauge | |
@@ -43,6 +44,8 @@ pub(crate) struct Metrics {
     session_duration: Histogram,
     errors: [AtomicU64; ErrorCode::ALL.len()],
     rate_limited: AtomicU64,
+    /// Shared-store failures: served (policy open), refused (closed).
+    store_failures: [AtomicU64; 2],
     upstream_attempts: [AtomicU64; OUTCOMES.len()],
     upstream_duration: Histogram,
     upstream_in_flight: AtomicI64,
@@ -57,6 +60,7 @@ impl Metrics {
             session_duration: Histogram::default(),
             errors: Default::default(),
             rate_limited: AtomicU64::new(0),
+            store_failures: Default::default(),
             upstream_attempts: Default::default(),
             upstream_duration: Histogram::default(),
             upstream_in_flight: AtomicI64::new(0),
@@ -83,6 +87,12 @@ impl Metrics {
 
     pub(crate) fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Relaxed);
+    }
+
+    /// A check the shared rate-limit store failed, and whether the request was served.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn rate_limit_store_failure(&self, served: bool) {
+        self.store_failures[usize::from(!served)].fetch_add(1, Relaxed);
     }
 
     pub(crate) fn upstream_saturated(&self) {
@@ -159,6 +169,19 @@ impl Metrics {
             "Session requests refused by the per-client rate limit.",
             self.rate_limited.load(Relaxed),
         );
+        header(
+            &mut out,
+            "moments_par_rate_limit_store_failures_total",
+            "counter",
+            "Rate-limit checks the shared store failed or did not answer in time, by what happened to the request.",
+        );
+        for (outcome, count) in ["served", "refused"].iter().zip(&self.store_failures) {
+            let _ = writeln!(
+                out,
+                "moments_par_rate_limit_store_failures_total{{outcome=\"{outcome}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
         header(
             &mut out,
             "moments_par_upstream_attempts_total",

@@ -10,6 +10,7 @@ mod ops;
 mod router;
 mod service;
 mod serving;
+mod shared_limit;
 mod stub;
 mod support;
 mod upstream;

@@ -1,0 +1,276 @@
+//! The rate limit in a real Redis (`redis-server` from Debian, started here on a free
+//! loopback port and ended by its PID), shared by two companion replicas on two real
+//! sockets: one client's budget across both, the store going away under each failure
+//! policy (no panic, no request past the timeout), and the store coming back.
+
+use crate::stub::{Reply, Stub};
+use crate::support::{bounded, config, fresh_key, metric};
+use moments_par::{RateLimit, RateLimitStore, RedisStore, SessionService, StoreFailure};
+use std::net::{SocketAddr, TcpListener};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+/// A `redis-server` of this test's own: no persistence, loopback only.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        Self::start_on(port).await
+    }
+
+    async fn start_on(port: u16) -> Self {
+        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(&binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (run scripts/setup)"));
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self { child, port };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not listen on {port} within 5 s");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Ends the server by its PID and waits for it.
+    async fn stop(mut self) -> u16 {
+        self.child.kill().await.unwrap();
+        self.port
+    }
+}
+
+/// A companion replica with the shared store, on its own socket (with `ConnectInfo`, as
+/// the binary serves it), so every request is a client from 127.0.0.1.
+fn replica(upstream: &str, store: RedisStore) -> (String, JoinHandle<()>) {
+    let config = config(upstream, &fresh_key())
+        .with_rate_limit(Some(RateLimit::per_minute(1).with_burst(5)))
+        .with_rate_limit_store(RateLimitStore::Redis(store));
+    let app = SessionService::new(config).unwrap().router::<()>();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    (url, task)
+}
+
+async fn ask(replica: &str) -> (u16, Option<String>, String) {
+    let answer = reqwest::Client::new()
+        .post(format!("{replica}/api/moments/session"))
+        .header("content-type", "application/json")
+        .header("sec-fetch-site", "same-origin")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let retry_after = answer
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry_after, answer.text().await.unwrap())
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let answer = reqwest::get(url).await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+fn store(redis: &Redis, on_failure: StoreFailure) -> RedisStore {
+    let mut store = RedisStore::new(redis.url());
+    // Generous for a loaded 2-core machine; the policy is what is tested.
+    store.timeout = Duration::from_millis(300);
+    store.on_failure = on_failure;
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_one_clients_budget() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let redis = Redis::start().await;
+        let (a, task_a) = replica(&stub.url, store(&redis, StoreFailure::Open));
+        let (b, task_b) = replica(&stub.url, store(&redis, StoreFailure::Open));
+        let mut allowed = 0;
+        for i in 0..12 {
+            let (status, retry_after, text) = ask(if i % 2 == 0 { &a } else { &b }).await;
+            match status {
+                200 => allowed += 1,
+                429 => assert!(
+                    retry_after.is_some() && text.contains("rate_limited"),
+                    "{retry_after:?} {text}"
+                ),
+                other => panic!("{other}: {text}"),
+            }
+        }
+        assert_eq!(allowed, 5, "the burst, across both replicas together");
+        assert_eq!(stub.calls(), 5);
+        // One key for the one client, naming neither tenant nor address, expiring by
+        // itself once the bucket is full again (5 requests at 1/min: 5 min from now).
+        let client = redis::Client::open(redis.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        assert!(keys[0].starts_with("moments-par:rl:") && !keys[0].contains("127.0.0.1"));
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&keys[0])
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            (240_000..=300_001).contains(&ttl),
+            "the key expires when the bucket is full again: {ttl} ms"
+        );
+        for (_, metrics) in [
+            get(&format!("{a}/metrics")).await,
+            get(&format!("{b}/metrics")).await,
+        ] {
+            assert_eq!(
+                metric(
+                    &metrics,
+                    "moments_par_rate_limit_store_failures_total{outcome=\"served\"}"
+                ),
+                Some(0.0)
+            );
+        }
+        let (status, ready) = get(&format!("{a}/readyz")).await;
+        assert_eq!(status, 200);
+        assert!(
+            ready.contains(r#""rate_limit_store":"reachable""#),
+            "{ready}"
+        );
+        task_a.abort();
+        task_b.abort();
+        redis.stop().await;
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_store_fails_open_within_the_timeout_and_limiting_comes_back_with_it() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let redis = Redis::start().await;
+        let (a, task) = replica(&stub.url, store(&redis, StoreFailure::Open));
+        for _ in 0..5 {
+            assert_eq!(ask(&a).await.0, 200);
+        }
+        assert_eq!(ask(&a).await.0, 429, "limited while the store is there");
+
+        let port = redis.stop().await;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let (status, _, text) = ask(&a).await;
+            assert_eq!(status, 200, "policy open: served without a limit: {text}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "no request waits on a dead store past its timeout: {:?}",
+                started.elapsed()
+            );
+        }
+        let (_, metrics) = get(&format!("{a}/metrics")).await;
+        assert!(
+            metric(
+                &metrics,
+                "moments_par_rate_limit_store_failures_total{outcome=\"served\"}"
+            )
+            .is_some_and(|n| n >= 3.0),
+            "{metrics}"
+        );
+        let (status, ready) = get(&format!("{a}/readyz")).await;
+        assert_eq!(status, 200, "a store outage alone keeps the replica ready");
+        assert!(
+            ready.contains(r#""rate_limit_store":"unreachable""#),
+            "{ready}"
+        );
+
+        // Back (empty, as a restarted store without persistence is): limits again.
+        let redis = Redis::start_on(port).await;
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            statuses.push(ask(&a).await.0);
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            5,
+            "a fresh budget, then limited: {statuses:?}"
+        );
+        assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+        task.abort();
+        redis.stop().await;
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_store_fails_closed_when_asked_and_can_take_the_replica_out() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let redis = Redis::start().await;
+        let mut required = store(&redis, StoreFailure::Closed);
+        required.required_for_readiness = true;
+        let (a, task) = replica(&stub.url, required);
+        assert_eq!(ask(&a).await.0, 200);
+        redis.stop().await;
+
+        let started = Instant::now();
+        let (status, retry_after, text) = ask(&a).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "bounded by the timeout"
+        );
+        assert_eq!(status, 503, "{text}");
+        assert!(text.contains(r#""code":"unavailable""#), "{text}");
+        assert!(text.contains(r#""retryable":true"#), "{text}");
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(stub.calls(), 1, "a refused request never reaches Infobip");
+        let (_, metrics) = get(&format!("{a}/metrics")).await;
+        assert_eq!(
+            metric(
+                &metrics,
+                "moments_par_rate_limit_store_failures_total{outcome=\"refused\"}"
+            ),
+            Some(1.0),
+            "{metrics}"
+        );
+        let (status, ready) = get(&format!("{a}/readyz")).await;
+        assert_eq!(status, 503, "the operator asked for it: {ready}");
+        assert!(ready.contains(r#""status":"not ready""#), "{ready}");
+        task.abort();
+        stub.shutdown().await;
+    })
+    .await;
+}
