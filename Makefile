@@ -23,9 +23,10 @@ setup:
 dist: setup
 	cd demo && PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
 
-## make bench: moments-par against a stub Infobip, beside the same load sent straight to it (release build; about 5 min)
+## make bench: moments-par against a stub Infobip beside the same load sent straight to it, then beside a bare proxy (release build; about 8 min)
 bench:
 	bench/run
+	bench/pair
 
 clean:
 	cargo clean

@@ -47,8 +47,10 @@ mod browser;
 mod driver;
 mod fetcher;
 mod frame_adapter;
+mod handle;
 pub mod json;
 mod moments_embed;
+mod options;
 pub mod protocol;
 pub mod session;
 mod sizing;
@@ -58,14 +60,13 @@ mod use_moments_session;
 pub use browser::{LiveResources, live_resources};
 pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher, SessionFnError};
 pub use frame_adapter::FrameAdapter;
+pub use handle::{MomentsEvent, MomentsHandle, MomentsSession};
 pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
 pub use moments_protocol::frame::AuthorizeFailure;
 pub use moments_protocol::{ApiError, ErrorCode, SessionFailure, SessionGrant, SessionRequest};
+pub use options::{DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, UseMomentsSessionOptions};
 pub use protocol::{FrameSignal, MomentsError};
 pub use session::{SessionConfig, SessionState};
 pub use sizing::{DEFAULT_MIN_HEIGHT, Height};
 pub use stylesheet::{STYLESHEET, STYLESHEET_CSP_SOURCE};
-pub use use_moments_session::{
-    DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, MomentsEvent, MomentsHandle, MomentsSession,
-    UseMomentsSessionOptions, use_moments_session, use_moments_session_with_options,
-};
+pub use use_moments_session::{use_moments_session, use_moments_session_with_options};

@@ -1,13 +1,12 @@
-//! `<MomentsEmbed/>`: the view over [`use_moments_session`]. It only reads state.
+//! `<MomentsEmbed/>`: the view over [`use_moments_session`](crate::use_moments_session).
+//! It only reads state. Its props are the session's options ([`crate::options`], declared
+//! once for the hook and the component) plus the four that only a view has.
 
-use crate::fetcher::Fetcher;
-use crate::frame_adapter::FrameAdapter;
+use crate::options::{UseMomentsSessionOptions, with_options};
 use crate::protocol::MomentsError;
-use crate::session::{SessionConfig, SessionState};
+use crate::session::SessionState;
 use crate::sizing::Height;
-use crate::use_moments_session::{
-    MomentsEvent, MomentsHandle, UseMomentsSessionOptions, use_moments_session_with_options,
-};
+use crate::use_moments_session::use_moments_session_with_options;
 use leptos::html;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -28,133 +27,97 @@ impl ErrorView {
     }
 }
 
-/// Embeds Infobip Embeddable Moments (the Campaign wizard) for the signed-in user.
-///
-/// It asks your backend (`endpoint`, served by `moments-par` or your own handler) for a
-/// single-use `request_uri`, shows the frame, sizes it, refreshes the session when it
-/// expires, and shows errors with a Retry button.
-///
-/// ## Usage
-/// ```
-/// use leptos::prelude::*;
-/// use moments_embed::{Height, MomentsEmbed, MomentsEvent};
-///
-/// #[component]
-/// fn Campaigns() -> impl IntoView {
-///     view! {
-///         <MomentsEmbed
-///             endpoint="/api/moments/session"
-///             height=Height::Auto { min: 600.0, max: 2000.0 }
-///             on_event=move |event: MomentsEvent| leptos::logging::log!("{event:?}")
-///         />
-///     }
-/// }
-/// ```
-///
-/// ## Markup
-/// The root `div` has class `moments-embed`, a modifier per state
-/// (`moments-embed--ready`), `data-state="<state>"` and `aria-busy` while loading. The
-/// frame is `iframe.moments-embed__frame`, the Retry button `.moments-embed__retry`.
-/// Theme it with the CSS custom properties in `style/moments-embed.css`.
-///
-/// ## Server-Side Rendering
-/// Under `ssr` it renders the root and its loading placeholder; everything else happens
-/// on the client after hydration.
-#[component]
-pub fn MomentsEmbed(
-    /// Extra classes on the root element.
-    #[prop(optional, into)]
+/// Declares `<MomentsEmbed/>`: the view's own props, then every session option as a prop
+/// (type, default and documentation from [`with_options!`]).
+macro_rules! declare_component {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: [$($ty:tt)+] = $default:expr,
+            prop($($flag:ident),*),
+            set(|$value:ident: $arg:ty| $convert:expr);
+    )*) => {
+        /// Embeds Infobip Embeddable Moments (the Campaign wizard) for the signed-in user.
+        ///
+        /// It asks your backend (`endpoint`, served by `moments-par` or your own handler)
+        /// for a single-use `request_uri`, shows the frame, sizes it, refreshes the session
+        /// when it expires, and shows errors with a Retry button.
+        ///
+        /// ## Usage
+        /// ```
+        /// use leptos::prelude::*;
+        /// use moments_embed::{Height, MomentsEmbed, MomentsEvent};
+        ///
+        /// #[component]
+        /// fn Campaigns() -> impl IntoView {
+        ///     view! {
+        ///         <MomentsEmbed
+        ///             endpoint="/api/moments/session"
+        ///             height=Height::Auto { min: 600.0, max: 2000.0 }
+        ///             on_event=move |event: MomentsEvent| leptos::logging::log!("{event:?}")
+        ///         />
+        ///     }
+        /// }
+        /// ```
+        ///
+        /// ## Markup
+        /// The root `div` has class `moments-embed`, a modifier per state
+        /// (`moments-embed--ready`), `data-state="<state>"` and `aria-busy` while loading.
+        /// The frame is `iframe.moments-embed__frame`, the Retry button
+        /// `.moments-embed__retry`. Theme it with the CSS custom properties in
+        /// `style/moments-embed.css`.
+        ///
+        /// ## Server-Side Rendering
+        /// On the server it renders the root, its styled and sized loading placeholder and
+        /// nothing else; everything else happens in the browser after hydration.
+        #[component]
+        pub fn MomentsEmbed(
+            /// Extra classes on the root element.
+            #[prop(optional, into)]
+            class: MaybeProp<String>,
+            /// Replaces the default loading indicator.
+            #[prop(optional, into)]
+            loading: Option<ViewFn>,
+            /// Replaces the default error view.
+            #[prop(optional)]
+            error_view: Option<ErrorView>,
+            /// Add the bundled stylesheet to the document once, as a constructed
+            /// stylesheet (CSSOM, which no `style-src` policy blocks). Set `false` when you
+            /// link `style/moments-embed.css` yourself.
+            #[prop(default = true)]
+            inject_css: bool,
+            $(
+                $(#[doc = $doc])*
+                #[prop(default = $default $(, $flag)*)]
+                $name: $($ty)+,
+            )*
+        ) -> impl IntoView {
+            render(
+                UseMomentsSessionOptions { $( $name, )* },
+                class,
+                loading,
+                error_view,
+                inject_css,
+            )
+        }
+    };
+}
+
+with_options!(declare_component);
+
+/// The view: the root (where the hook puts the frame), the live status, the loading
+/// placeholder and the error view.
+fn render(
+    options: UseMomentsSessionOptions,
     class: MaybeProp<String>,
-    /// Where to `POST` for a session. Default `/api/moments/session`.
-    #[prop(optional, into)]
-    endpoint: MaybeProp<String>,
-    /// Which embedding to open, by its allowlist name on your server. Default: the server's.
-    #[prop(optional, into)]
-    embedding: MaybeProp<String>,
-    /// Extra request headers, e.g. `vec![("X-CSRF-Token".into(), token)]`.
-    #[prop(optional, into)]
-    headers: Option<Signal<Vec<(String, String)>>>,
-    /// Replaces the default `POST` (for hosts with their own API client).
-    #[prop(optional)]
-    fetcher: Option<Fetcher>,
-    /// How tall the frame is. Default: `Height::Auto { min: 640, max: ∞ }`, which is also
-    /// what a silent frame (one that never reports its height) gets: see [`Height`].
-    #[prop(optional)]
-    height: Height,
-    /// Wait until the frame nears the viewport before fetching. Default `true`.
-    #[prop(default = true)]
-    lazy: bool,
-    /// The frame's accessible name. Default "Infobip Moments campaigns".
-    #[prop(optional, into)]
-    title: Option<String>,
-    /// The frame's `sandbox` attribute. Default: scripts, same-origin, forms, popups,
-    /// downloads; never top navigation, so the frame cannot navigate your page away.
-    #[prop(optional, into)]
-    sandbox: Option<String>,
-    /// How the frame's messages are read. Default: this project's `moments:*`
-    /// convention (what the sandbox speaks); see [`FrameAdapter`] to map another.
-    #[prop(optional)]
-    frame_adapter: Option<FrameAdapter>,
-    /// Timeouts, retries and margins of the lifecycle.
-    #[prop(optional)]
-    session_config: Option<SessionConfig>,
-    /// How long one request for a session may take. Default 15 s.
-    #[prop(optional)]
-    fetch_timeout: Option<Duration>,
-    /// A handle to read state and call `reload()` from the host.
-    #[prop(optional)]
-    handle: Option<MomentsHandle>,
-    /// Called for every state change, resize, frame event and error.
-    #[prop(optional, into)]
-    on_event: Option<Callback<MomentsEvent>>,
-    /// Replaces the default loading indicator.
-    #[prop(optional, into)]
     loading: Option<ViewFn>,
-    /// Replaces the default error view.
-    #[prop(optional)]
     error_view: Option<ErrorView>,
-    /// Add the bundled stylesheet to the document once, as a constructed stylesheet
-    /// (CSSOM, which no `style-src` policy blocks). Set `false` when you link
-    /// `style/moments-embed.css` yourself.
-    #[prop(default = true)]
     inject_css: bool,
 ) -> impl IntoView {
     if inject_css {
         crate::stylesheet::adopt();
     }
     let root = NodeRef::<html::Div>::new();
-    let mut options = UseMomentsSessionOptions::default()
-        .endpoint(endpoint)
-        .embedding(embedding)
-        .height(height)
-        .session_config(SessionConfig {
-            lazy,
-            ..session_config.unwrap_or_default()
-        });
-    if let Some(title) = title {
-        options = options.frame_title(title);
-    }
-    if let Some(sandbox) = sandbox {
-        options = options.frame_sandbox(sandbox);
-    }
-    if let Some(headers) = headers {
-        options = options.headers(headers);
-    }
-    if let Some(fetcher) = fetcher {
-        options = options.fetcher(fetcher);
-    }
-    if let Some(adapter) = frame_adapter {
-        options = options.frame_adapter(adapter);
-    }
-    if let Some(timeout) = fetch_timeout {
-        options = options.fetch_timeout(timeout);
-    }
-    if let Some(handle) = handle {
-        options = options.handle(handle);
-    }
-    if let Some(on_event) = on_event {
-        options = options.on_event(on_event);
-    }
+    let height = options.height;
     let session = use_moments_session_with_options(root, options);
     let state = session.state;
 
@@ -162,7 +125,7 @@ pub fn MomentsEmbed(
         let state = state.with(SessionState::as_str);
         let mut classes = format!(
             "moments-embed moments-embed--{state} moments-embed--height-{}",
-            height.as_str()
+            height.with(Height::as_str)
         );
         if let Some(extra) = class.get().filter(|c| !c.is_empty()) {
             classes.push(' ');

@@ -481,6 +481,87 @@ async fn a_burst_of_resizes_writes_the_height_at_most_once_per_frame() {
 }
 
 #[wasm_bindgen_test]
+async fn height_and_title_follow_their_signals_without_a_new_session() {
+    let backend = Backend::install();
+    backend.respond_after(400, 200, support::grant_body("u-reactive", 60));
+    let height = RwSignal::new(Height::Fixed(400.0));
+    let title = RwSignal::new("Campaigns".to_owned());
+    let page = mount(move || view! { <MomentsEmbed lazy=false height=height title=title/> });
+    let root: web_sys::HtmlElement = page.find(".moments-embed").unwrap().unchecked_into();
+    let placeholder = || {
+        web_sys::HtmlElement::style(&root)
+            .get_property_value("--moments-embed-min-height")
+            .unwrap()
+    };
+
+    // While the session is being fetched, the placeholder holds the frame's room, and
+    // follows the option.
+    wait_for("the placeholder sized", 1_000, || placeholder() == "400px").await;
+    height.set(Height::Fixed(520.0));
+    wait_for("the placeholder resized", 1_000, || {
+        placeholder() == "520px"
+    })
+    .await;
+    assert_eq!(page.state(), "fetching", "resized before the frame exists");
+
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    let frame = frame_element(&page);
+    assert_eq!(
+        frame_height(&page),
+        "520px",
+        "the frame starts at the option's height"
+    );
+    assert_eq!(frame.get_attribute("title").as_deref(), Some("Campaigns"));
+
+    // A report does not move a fixed frame, but it is remembered for `Auto`.
+    post_message_from(
+        &frame_window(&page),
+        &json!({ "type": "moments:resize", "height": 900 }),
+    );
+    support::sleep(100).await;
+    assert_eq!(frame_height(&page), "520px");
+    height.set(Height::Auto {
+        min: 100.0,
+        max: 5_000.0,
+    });
+    wait_for("auto: the reported height", 1_000, || {
+        frame_height(&page) == "900px"
+    })
+    .await;
+    height.set(Height::Auto {
+        min: 100.0,
+        max: 700.0,
+    });
+    wait_for("auto: clamped to the new max", 1_000, || {
+        frame_height(&page) == "700px"
+    })
+    .await;
+    assert_eq!(
+        placeholder(),
+        "700px",
+        "the placeholder keeps the frame's room"
+    );
+    assert!(
+        page.find(".moments-embed--height-auto").is_some(),
+        "the modifier follows"
+    );
+
+    title.set("Marketing journeys".to_owned());
+    wait_for("renamed", 1_000, || {
+        frame.get_attribute("title").as_deref() == Some("Marketing journeys")
+    })
+    .await;
+
+    assert!(frame.is_connected(), "the same frame: nothing was reloaded");
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "and no new session was asked for"
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
 async fn a_session_that_ends_in_the_frame_gets_a_fresh_uri_and_a_new_frame_at_the_same_height() {
     let backend = Backend::install();
     backend.grant("u-first", 60);

@@ -131,123 +131,90 @@ impl ErrorBody {
     }
 }
 
-/// The closed set of error codes the companion answers with.
-///
-/// Each code has exactly one HTTP status ([`status`](Self::status)) and one retry
-/// policy ([`retryable`](Self::retryable)); the server and the component both read
-/// them from here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The request body or headers are malformed (not JSON, wrong fields, tenant fields). 400.
-    BadRequest,
-    /// The requested embedding name is not in the server's allowlist. 400.
-    UnknownEmbedding,
-    /// The host's own auth did not identify a user. 401.
-    Unauthorized,
-    /// Cross-origin request, or the user may not open this embedding. 403.
-    Forbidden,
-    /// Wrong HTTP method. 405.
-    MethodNotAllowed,
-    /// The body exceeds the server's limit. 413.
-    PayloadTooLarge,
-    /// The body is not `application/json`. 415.
-    UnsupportedMediaType,
-    /// This client asked too often; see `Retry-After`. 429.
-    RateLimited,
-    /// Infobip refused the server's API key (missing key, wrong key, missing scope). 502.
-    UpstreamAuth,
-    /// Infobip refused the PAR request itself (e.g. an unknown `embedding_id`). 502.
-    UpstreamRejected,
-    /// Infobip is rate limiting this account; see `Retry-After`. 503.
-    UpstreamRateLimited,
-    /// Infobip could not be reached, timed out or failed. 503.
-    UpstreamUnavailable,
-    /// Infobip answered something that is not a PAR response. 502.
-    UpstreamBadResponse,
-    /// The companion cannot take session requests for now (its shared rate-limit store
-    /// is away and its policy is to refuse); see `Retry-After`. 503.
-    Unavailable,
-    /// A bug or misconfiguration on the server; details are in its log only. 500.
-    Internal,
+/// Declares [`ErrorCode`] from one table: each code's variant, wire name, HTTP status,
+/// retry policy and meaning, written once. The enum, its serde names, [`ErrorCode::ALL`],
+/// [`ErrorCode::as_str`], [`ErrorCode::status`] and [`ErrorCode::retryable`] all come
+/// from it, so they cannot disagree.
+macro_rules! error_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $name:literal, $status:literal, retryable: $retryable:literal;
+    )*) => {
+        /// The closed set of error codes the companion answers with.
+        ///
+        /// Each code has exactly one HTTP status ([`status`](Self::status)) and one retry
+        /// policy ([`retryable`](Self::retryable)); the server and the component both read
+        /// them from here.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $(
+                $(#[doc = $doc])*
+                #[serde(rename = $name)]
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and exhaustive tests.
+            pub const ALL: [Self; [$(Self::$variant),*].len()] = [$(Self::$variant),*];
+
+            /// The HTTP status this code is always sent with.
+            pub const fn status(self) -> u16 {
+                match self { $(Self::$variant => $status,)* }
+            }
+
+            /// Whether the same request may succeed later without anyone changing
+            /// anything. Client mistakes and configuration faults fail again the same
+            /// way; rate limits and outages pass.
+            pub const fn retryable(self) -> bool {
+                match self { $(Self::$variant => $retryable,)* }
+            }
+
+            /// The wire name, e.g. `"upstream_auth"`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name,)* }
+            }
+
+            /// The code with this wire name, e.g. `"upstream_auth"`; `None` for anything else.
+            pub fn from_wire(name: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|code| code.as_str() == name)
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [Self; 15] = [
-        Self::BadRequest,
-        Self::UnknownEmbedding,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
-        Self::RateLimited,
-        Self::UpstreamAuth,
-        Self::UpstreamRejected,
-        Self::UpstreamRateLimited,
-        Self::UpstreamUnavailable,
-        Self::UpstreamBadResponse,
-        Self::Unavailable,
-        Self::Internal,
-    ];
-
-    /// The HTTP status this code is always sent with.
-    pub const fn status(self) -> u16 {
-        match self {
-            Self::BadRequest | Self::UnknownEmbedding => 400,
-            Self::Unauthorized => 401,
-            Self::Forbidden => 403,
-            Self::MethodNotAllowed => 405,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::RateLimited => 429,
-            Self::UpstreamAuth | Self::UpstreamRejected | Self::UpstreamBadResponse => 502,
-            Self::UpstreamRateLimited | Self::UpstreamUnavailable | Self::Unavailable => 503,
-            Self::Internal => 500,
-        }
-    }
-
-    /// Whether the same request may succeed later without anyone changing anything.
-    ///
-    /// Client mistakes and configuration faults fail the same way every time, so retrying
-    /// them only adds load; throttling and outages pass.
-    pub const fn retryable(self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited
-                | Self::UpstreamRateLimited
-                | Self::UpstreamUnavailable
-                | Self::UpstreamBadResponse
-                | Self::Unavailable
-        )
-    }
-
-    /// The code with this wire name, e.g. `"upstream_auth"`; `None` for anything else.
-    pub fn from_wire(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|code| code.as_str() == name)
-    }
-
-    /// The wire name, e.g. `"upstream_auth"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::UnknownEmbedding => "unknown_embedding",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::RateLimited => "rate_limited",
-            Self::UpstreamAuth => "upstream_auth",
-            Self::UpstreamRejected => "upstream_rejected",
-            Self::UpstreamRateLimited => "upstream_rate_limited",
-            Self::UpstreamUnavailable => "upstream_unavailable",
-            Self::UpstreamBadResponse => "upstream_bad_response",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal",
-        }
-    }
+error_codes! {
+    /// The request body or headers are malformed (not JSON, wrong fields, tenant fields).
+    BadRequest = "bad_request", 400, retryable: false;
+    /// The requested embedding name is not in the server's allowlist.
+    UnknownEmbedding = "unknown_embedding", 400, retryable: false;
+    /// The host's own auth did not identify a user.
+    Unauthorized = "unauthorized", 401, retryable: false;
+    /// Cross-origin request, or the user may not open this embedding.
+    Forbidden = "forbidden", 403, retryable: false;
+    /// Wrong HTTP method.
+    MethodNotAllowed = "method_not_allowed", 405, retryable: false;
+    /// The body exceeds the server's limit.
+    PayloadTooLarge = "payload_too_large", 413, retryable: false;
+    /// The body is not `application/json`.
+    UnsupportedMediaType = "unsupported_media_type", 415, retryable: false;
+    /// This client asked too often; see `Retry-After`.
+    RateLimited = "rate_limited", 429, retryable: true;
+    /// Infobip refused the server's API key (missing key, wrong key, missing scope).
+    UpstreamAuth = "upstream_auth", 502, retryable: false;
+    /// Infobip refused the PAR request itself (e.g. an unknown `embedding_id`).
+    UpstreamRejected = "upstream_rejected", 502, retryable: false;
+    /// Infobip is rate limiting this account; see `Retry-After`.
+    UpstreamRateLimited = "upstream_rate_limited", 503, retryable: true;
+    /// Infobip could not be reached, timed out or failed.
+    UpstreamUnavailable = "upstream_unavailable", 503, retryable: true;
+    /// Infobip answered something that is not a PAR response.
+    UpstreamBadResponse = "upstream_bad_response", 502, retryable: true;
+    /// The companion cannot take session requests for now (its shared rate-limit store
+    /// is away and its policy is to refuse); see `Retry-After`.
+    Unavailable = "unavailable", 503, retryable: true;
+    /// A bug or misconfiguration on the server; details are in its log only.
+    Internal = "internal", 500, retryable: false;
 }
 
 impl fmt::Display for ErrorCode {

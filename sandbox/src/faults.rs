@@ -16,13 +16,13 @@
 //! is closed with no HTTP response at all).
 
 use crate::AppState;
-use crate::store::Settings;
+use crate::store::{Fault, Settings};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -34,35 +34,6 @@ const MAX_DELAY_MS: u64 = 120_000;
 const MAX_RETRY_AFTER_SECS: u64 = 3_600;
 /// Bounds for the lifetimes the settings may set.
 const TTL_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
-
-/// What the next PAR call does instead of answering normally.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum Fault {
-    /// Answer with this status, in Infobip's error shape for it.
-    Status {
-        /// 400, 401, 403, 429, 500, 502 or 503.
-        status: u16,
-        /// Sent as `Retry-After`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        retry_after_secs: Option<u64>,
-    },
-    /// Wait, then answer normally.
-    Delay {
-        /// How long.
-        delay_ms: u64,
-    },
-    // Empty struct variants rather than unit ones: serde's `deny_unknown_fields` only
-    // refuses extra fields on struct variants.
-    /// Never answer.
-    Hang {},
-    /// 201 with a body that is not JSON.
-    MalformedJson {},
-    /// 201 JSON without `request_uri`.
-    MissingRequestUri {},
-    /// Close the connection without an HTTP response.
-    Close {},
-}
 
 impl Fault {
     fn validate(&self) -> Result<(), String> {

@@ -4,8 +4,8 @@
 //! Infobip's own error shapes, so the companion's error mapping meets the real thing.
 //! A queued fault (see `faults`) replaces the next call's answer.
 
-use crate::faults::Fault;
 use crate::serve::CloseConnection;
+use crate::store::Fault;
 use crate::store::Tenant;
 use crate::{AppState, infobip_error};
 use axum::Json;

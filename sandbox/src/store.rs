@@ -5,7 +5,6 @@
 //! load, and one lock keeps "check then mark used" atomic, which is the whole point of a
 //! single-use URI.
 
-use crate::faults::Fault;
 use crate::wizard::model::{Draft, Workspace};
 use moments_protocol::frame::AuthorizeFailure;
 use rand::RngCore;
@@ -118,6 +117,35 @@ impl Rejected {
             AuthorizeFailure::Expired => self.expired += 1,
         }
     }
+}
+
+/// What the next PAR call does instead of answering normally.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Fault {
+    /// Answer with this status, in Infobip's error shape for it.
+    Status {
+        /// 400, 401, 403, 429, 500, 502 or 503.
+        status: u16,
+        /// Sent as `Retry-After`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_secs: Option<u64>,
+    },
+    /// Wait, then answer normally.
+    Delay {
+        /// How long.
+        delay_ms: u64,
+    },
+    // Empty struct variants rather than unit ones: serde's `deny_unknown_fields` only
+    // refuses extra fields on struct variants.
+    /// Never answer.
+    Hang {},
+    /// 201 with a body that is not JSON.
+    MalformedJson {},
+    /// 201 JSON without `request_uri`.
+    MissingRequestUri {},
+    /// Close the connection without an HTTP response.
+    Close {},
 }
 
 /// The lifetimes the admin API can change at run time.

@@ -7,7 +7,7 @@
 
 use crate::error::AppError;
 use crate::metrics;
-use crate::ops::{self, OpsRoutes, Readiness};
+use crate::ops::{self, Readiness};
 use crate::origin;
 use crate::request_id;
 use crate::service::SessionService;
@@ -20,7 +20,6 @@ use axum::routing::{get, post};
 use moments_protocol::ErrorCode;
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -28,13 +27,14 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// Where the router serves what, from the [`Config`](crate::Config).
-#[derive(Debug)]
-pub(crate) struct RouteConfig {
-    pub(crate) session_path: String,
-    pub(crate) ops: OpsRoutes,
-    /// The timeout backstop behind every deadline of the handler's own.
-    pub(crate) backstop: Duration,
+impl SessionService {
+    /// The session endpoint (and the operations routes the config turns on) as a
+    /// `Router` to serve or merge, with its layers: request ids, a trace span per
+    /// request, metrics, a timeout backstop. It has no state left to provide, so it
+    /// merges into a `Router<S>` of any state, before or after `with_state`.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        router(self, Router::new())
+    }
 }
 
 /// The service's routes plus `extra` (static files, the sandbox's admin API), all under

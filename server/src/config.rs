@@ -1,5 +1,6 @@
 //! `Config`: everything the session endpoint needs, validated once at start.
 
+use crate::config_error::ConfigError;
 use crate::embeddings::Embeddings;
 use crate::ops::OpsRoutes;
 use crate::par_client::ParClientConfig;
@@ -240,17 +241,5 @@ impl Config {
             ));
         }
         Ok(())
-    }
-}
-
-/// A configuration mistake, with what to fix.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(String);
-
-impl ConfigError {
-    /// A configuration error saying `message`.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
     }
 }

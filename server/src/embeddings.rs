@@ -1,6 +1,6 @@
 //! [`Embeddings`]: the allowlist of embeddings the browser may ask for, by name.
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::par_client::EmbeddingId;
 use std::collections::BTreeMap;
 

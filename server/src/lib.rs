@@ -58,6 +58,7 @@ mod app;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod config;
+mod config_error;
 mod embeddings;
 mod error;
 mod metrics;
@@ -74,7 +75,8 @@ mod tenant;
 mod trusted_header;
 mod upstream_gate;
 
-pub use config::{Config, ConfigError};
+pub use config::Config;
+pub use config_error::ConfigError;
 pub use embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
 pub use error::AppError;
 pub use moments_protocol::SessionFailure;

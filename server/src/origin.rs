@@ -11,7 +11,7 @@
 //! 4. with neither header it is not a browser (curl, a server-side client): it passes,
 //!    since CSRF needs a victim's browser to carry the request.
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::error::AppError;
 use axum::extract::{Request, State};
 use axum::middleware::Next;

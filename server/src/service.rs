@@ -7,21 +7,30 @@
 //! and a slot in the upstream gate before the one PAR call with its retries. They also
 //! share one set of rate-limit buckets, one gate and one set of metrics.
 
-use crate::app;
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
+use crate::config_error::ConfigError;
 use crate::embeddings::Embeddings;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::ops::OpsRoutes;
 use crate::origin::OriginPolicy;
 use crate::par_client::{ParClient, ParError, ParRequest};
 use crate::rate_limit::{RateLimitStore, RateLimiter, Refusal};
 use crate::tenant::{Tenant, TenantResolver};
 use crate::upstream_gate::UpstreamGate;
-use axum::Router;
 use http::request::Parts;
 use moments_protocol::{ErrorCode, SessionGrant, SessionRequest, fingerprint};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Where the router serves what, from the [`Config`].
+#[derive(Debug)]
+pub(crate) struct RouteConfig {
+    pub(crate) session_path: String,
+    pub(crate) ops: OpsRoutes,
+    /// The timeout backstop behind every deadline of the handler's own.
+    pub(crate) backstop: Duration,
+}
 
 /// The companion's session logic, built once from a [`Config`]: cheap to clone, and
 /// every clone shares the same limits, gate, client and metrics.
@@ -53,7 +62,7 @@ pub struct SessionService {
     pub(crate) upstream_deadline: Duration,
     pub(crate) metrics: Arc<Metrics>,
     /// What the router serves besides the session endpoint.
-    pub(crate) routes: Arc<app::RouteConfig>,
+    pub(crate) routes: Arc<RouteConfig>,
 }
 
 impl std::fmt::Debug for SessionService {
@@ -74,7 +83,7 @@ impl SessionService {
             .map_err(|e| ConfigError::new(e.to_string()))?
             .with_metrics(Arc::clone(&metrics));
         let origins = Arc::new(OriginPolicy::new(&config.allowed_origins)?);
-        let routes = Arc::new(app::RouteConfig {
+        let routes = Arc::new(RouteConfig {
             session_path: config.session_path,
             ops: config.ops,
             // Past the handler's own deadlines (queue, upstream, body): only a stuck
@@ -114,14 +123,6 @@ impl SessionService {
             metrics,
             routes,
         })
-    }
-
-    /// The session endpoint (and the operations routes the config turns on) as a
-    /// `Router` to serve or merge, with its layers: request ids, a trace span per
-    /// request, metrics, a timeout backstop. It has no state left to provide, so it
-    /// merges into a `Router<S>` of any state, before or after `with_state`.
-    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        app::router(self, Router::new())
     }
 
     /// Mints one session for the request described by `request` (its method, headers and

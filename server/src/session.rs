@@ -9,11 +9,13 @@
 
 use crate::error::AppError;
 use crate::service::SessionService;
+use crate::tenant::Tenant;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use moments_protocol::{ErrorCode, SessionRequest};
 use serde_json::{Map, Value};
@@ -25,23 +27,49 @@ const SERVER_ONLY_FIELDS: [&str; 3] = ["application_id", "entity_id", "embedding
 /// How long a client may take to send its (small) body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The REST transport of [`SessionService`]: the origin guard (a layer on the route) has
-/// passed; then who is asking, the body, and the session.
+/// The REST transport of [`SessionService`]: the origin guard (a layer on the route)
+/// has passed; the extractors below say who is asking and what they sent, in that
+/// order, each refusing with the one rejection type, [`AppError`].
 pub(crate) async fn create_session(
     State(service): State<SessionService>,
-    request: Request,
+    Admitted(tenant): Admitted,
+    SessionBody(asked): SessionBody,
 ) -> Result<Response, AppError> {
-    let (parts, body) = request.into_parts();
-    let tenant = service.admit(&parts).await?;
-    require_json(&parts.headers)?;
-    let body = read_body(body, service.body_limit).await?;
-    let asked = parse_session_request(&body)?;
     let grant = service.mint(tenant, &asked).await?;
     let mut response = Json(grant).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Who is asking, admitted: the tenant the resolver named, within the rate limit.
+pub(crate) struct Admitted(pub(crate) Tenant);
+
+impl FromRequestParts<SessionService> for Admitted {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &SessionService,
+    ) -> Result<Self, AppError> {
+        service.admit(parts).await.map(Self)
+    }
+}
+
+/// What was asked for: a JSON body (`Content-Type: application/json`) within the
+/// service's body limit, arriving within [`BODY_TIMEOUT`], parsed strictly
+/// ([`parse_session_request`]).
+pub(crate) struct SessionBody(pub(crate) SessionRequest);
+
+impl FromRequest<SessionService> for SessionBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, service: &SessionService) -> Result<Self, AppError> {
+        require_json(request.headers())?;
+        let body = read_body(request.into_body(), service.body_limit).await?;
+        parse_session_request(&body).map(Self)
+    }
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), AppError> {

@@ -20,7 +20,7 @@
 //! embeddings = ["campaigns"]       # optional; all of them when left out
 //! ```
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::par_client::EmbeddingId;
 use crate::tenant::{EmbeddingAccess, Tenant, TenantRejection, TenantResolver};
 use http::HeaderName;

@@ -1,4 +1,5 @@
 use super::*;
+use moments_protocol::frame::AuthorizeFailure;
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -423,7 +424,7 @@ fn unmount_aborts_the_fetch_and_clears_the_timer_then_ignores_everything() {
     let mut s = eager();
     let id = fetch_id(&s.start(at(0.0)));
     let effects = s.handle(Input::Unmount, at(0.1));
-    assert_eq!(effects, vec![Effect::AbortFetch]);
+    assert_eq!(effects, vec![Effect::DropFetch]);
     assert!(
         s.handle(
             Input::Fetched {
@@ -582,8 +583,8 @@ mod properties {
                         assert!(self.fetch.is_none(), "two fetches in flight");
                         self.fetch = Some(*id);
                     }
-                    Effect::AbortFetch => {
-                        assert!(self.fetch.take().is_some(), "aborting no fetch");
+                    Effect::DropFetch => {
+                        assert!(self.fetch.take().is_some(), "letting go of no fetch");
                     }
                     Effect::Navigate { frame, url } => {
                         let uri = url.rsplit('=').next().unwrap().to_owned();
@@ -614,7 +615,8 @@ mod properties {
                     retryable,
                     retry_after,
                 } => {
-                    let Some(fetch) = self.fetch.take() else {
+                    // The machine lets go of the fetch itself (DropFetch).
+                    let Some(fetch) = self.fetch else {
                         return;
                     };
                     self.now += 30.0;

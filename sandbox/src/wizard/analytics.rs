@@ -16,6 +16,22 @@ pub(crate) struct Day {
 /// A line of the chart: its name (CSS class) and what it plots.
 type Measure = (&'static str, fn(&Day) -> u32);
 
+/// FNV-1a's 64-bit offset basis: the seed of a hash from nothing.
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a (64-bit) of `bytes`, from `seed`: small, stable across runs and machines,
+/// which is all made-up figures need. The one hash of the sandbox's figures.
+pub(crate) fn seed_of(seed: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(seed, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A stable seed for one use case of one tenant.
+pub(crate) fn use_case_seed(tenant_seed: u64, id: &str) -> u64 {
+    seed_of(tenant_seed ^ FNV_OFFSET, id.as_bytes())
+}
+
 /// How many days the chart shows.
 pub(crate) const DAYS: usize = 14;
 

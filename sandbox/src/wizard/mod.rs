@@ -16,14 +16,14 @@
 //! | `GET /wizard/{s}/api/session` | `200 {"remaining_ms"}` or `410` once ended |
 
 mod analytics;
+mod manage_views;
 pub(crate) mod model;
+mod page;
 mod steps;
 mod templates;
 mod views;
 
 use crate::AppState;
-use crate::pages;
-use crate::store::Session;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
@@ -31,13 +31,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use model::{MAX_USE_CASES, Status, UseCase};
-use serde_json::{Value, json};
+use page::{context, live, not_found, render};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
-use views::Context;
-
-const STYLE: &str = include_str!("wizard.css");
-const SCRIPT: &str = include_str!("wizard.js");
 
 /// The wizard's routes (state: the sandbox).
 pub(crate) fn router() -> Router<AppState> {
@@ -54,96 +51,6 @@ pub(crate) fn router() -> Router<AppState> {
             post(change_use_case),
         )
         .route("/wizard/{session}/api/session", get(session_status))
-}
-
-/// The live session, or the page that tells the host it has ended.
-fn live(state: &AppState, session_id: &str) -> Result<Session, Box<Response>> {
-    let store = state.store();
-    if let Some(session) = store.session(session_id) {
-        return Ok(session.clone());
-    }
-    let ended = store.session_even_ended(session_id);
-    let host_origin = ended.and_then(|s| s.host_origin.clone());
-    let silent = ended.is_some_and(|s| s.silent);
-    drop(store);
-    let body = r#"<main><div class="notice"><h1>Session ended</h1>
-<p>This Moments session has ended. Your platform opens a new one for you.</p></div></main>"#;
-    let config = json!({
-        "hostOrigin": host_origin,
-        "messages": pages::message_types(),
-        "silent": silent,
-        "sessionRemainingMs": 0,
-    });
-    Err(Box::new(pages::page(
-        StatusCode::GONE,
-        "Session ended",
-        body,
-        &config,
-    )))
-}
-
-fn tenant_seed(session: &Session) -> u64 {
-    session
-        .tenant
-        .label()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-}
-
-/// A wizard page: the shared shell, the wizard's style and script, and its events.
-fn render(
-    session_id: &str,
-    session: &Session,
-    title: &str,
-    body: &str,
-    events: &[Value],
-    status: StatusCode,
-) -> Response {
-    let remaining = session.expires_at.saturating_duration_since(Instant::now());
-    let samples: serde_json::Map<String, Value> = templates::PLACEHOLDERS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-        .collect();
-    let config = json!({
-        "hostOrigin": session.host_origin,
-        "messages": pages::message_types(),
-        "silent": session.silent,
-        "sessionRemainingMs": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
-        "sessionUrl": format!("/wizard/{session_id}/api/session"),
-        "events": events,
-        "samples": samples,
-        "senders": { "SMS": "AcmeStore", "Viber": "AcmeStore", "WhatsApp": "+14155550123", "Email": "hello@acme.example" },
-    });
-    let body = format!("<style>{STYLE}</style>{body}<script>{SCRIPT}</script>");
-    pages::page(status, title, &body, &config)
-}
-
-fn context<'a>(state: &AppState, session_id: &'a str, session: &Session) -> Context<'a> {
-    let use_cases = state.store().workspace(&session.tenant).use_cases.len();
-    Context {
-        session: session_id,
-        tenant: session.tenant.label(),
-        embedding: session.embedding_id.clone(),
-        use_cases,
-        tenant_seed: tenant_seed(session),
-    }
-}
-
-fn not_found(session_id: &str, session: &Session, what: &str) -> Response {
-    let body = format!(
-        r#"<main><div class="notice"><h1>Not found</h1><p>{}</p><p><a href="/wizard/{session_id}">Back to the templates</a></p></div></main>"#,
-        pages::escape(what)
-    );
-    render(
-        session_id,
-        session,
-        "Not found",
-        &body,
-        &[],
-        StatusCode::NOT_FOUND,
-    )
 }
 
 async fn gallery(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {
@@ -231,7 +138,7 @@ async fn submit_step(
         return Redirect::to(&format!("/wizard/{session_id}/activate/{}/1", template.id))
             .into_response();
     }
-    draft.values.extend(views::step_values(step, &form));
+    draft.values.extend(steps::step_values(step, &form));
     let values = draft.values.clone();
     let problems = steps::validate(step, template, &values, &today);
     if problems.is_empty() && step < steps::STEPS.len() {
@@ -329,7 +236,7 @@ async fn use_cases(
         _ => (Vec::new(), None),
     };
     let ctx = context(&state, &session_id, &session);
-    let body = views::use_cases_page(&ctx, &list, flash.as_deref());
+    let body = manage_views::use_cases_page(&ctx, &list, flash.as_deref());
     render(
         &session_id,
         &session,
@@ -403,11 +310,11 @@ async fn use_case_analytics(
     };
     let ctx = context(&state, &session_id, &session);
     let days = analytics::series(
-        views::seed(ctx.tenant_seed, &use_case.id),
+        analytics::use_case_seed(ctx.tenant_seed, &use_case.id),
         templates::reach(use_case.value("segment"), ctx.tenant_seed),
         use_case.status == Status::Paused,
     );
-    let body = views::analytics_page(&ctx, &use_case, &days);
+    let body = manage_views::analytics_page(&ctx, &use_case, &days);
     let events = vec![json!({ "name": "analytics.opened", "data": { "id": use_case.id } })];
     render(
         &session_id,

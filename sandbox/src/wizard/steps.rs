@@ -253,6 +253,17 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
+/// Fields a step owns, from a submitted form, keeping only those.
+pub(crate) fn step_values(
+    step: usize,
+    form: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    fields(step)
+        .iter()
+        .filter_map(|f| form.get(*f).map(|v| ((*f).to_owned(), v.trim().to_owned())))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! From options to a [`Config`]: which embeddings, which tenants, which limits. Every
 //! refusal names the option (and its environment variable) to change.
 
-use super::Cli;
-use crate::config::{Config, ConfigError};
+use super::options::Cli;
+use crate::config::Config;
+use crate::config_error::ConfigError;
 use crate::embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
 use crate::ops::OpsRoutes;
 use crate::par_client::{EmbeddingId, ParClientConfig, RetryPolicy};

@@ -1,9 +1,9 @@
 //! Starting what the options describe: the sandbox if asked, the companion's router,
 //! the static files, on a socket; and stopping it gracefully.
 
-use super::Cli;
 use super::config::Upstream;
-use crate::config::ConfigError;
+use super::options::Cli;
+use crate::config_error::ConfigError;
 use crate::service::SessionService;
 use axum::Router;
 use axum::serve::ListenerExt;

@@ -15,38 +15,43 @@
 //! | `moments_par_build_info` | gauge | `version` |
 //! | `process_resident_memory_bytes` | gauge (Linux) | |
 
+mod outcome;
 mod text;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use moments_protocol::ErrorCode;
+pub(crate) use outcome::UpstreamOutcome;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use text::{Histogram, counter, escape, header, resident_memory_bytes};
 
-const OUTCOMES: [&str; 6] = [
-    "ok",
-    "auth",
-    "rejected",
-    "rate_limited",
-    "unavailable",
-    "bad_response",
-];
+/// Statuses 0 to 599 each have a counter per route: an index, not a search.
+const STATUSES: usize = 600;
+
+/// One route's answers, by status.
+#[derive(Debug)]
+struct RouteCounters {
+    route: Arc<str>,
+    by_status: Box<[AtomicU64]>,
+}
 
 /// Everything counted, shared by the router's layers, the handler and the PAR client.
 #[derive(Debug)]
 pub(crate) struct Metrics {
     session_route: String,
-    requests: Mutex<Vec<(String, u16, u64)>>,
+    /// Per matched route (a handful, known once the router has seen them); written under
+    /// the shared read lock, the exclusive one only to add a route never seen before.
+    requests: RwLock<Vec<RouteCounters>>,
     session_duration: Histogram,
     errors: [AtomicU64; ErrorCode::ALL.len()],
     rate_limited: AtomicU64,
     /// Shared-store failures: served (policy open), refused (closed).
     store_failures: [AtomicU64; 2],
-    upstream_attempts: [AtomicU64; OUTCOMES.len()],
+    upstream_attempts: [AtomicU64; UpstreamOutcome::ALL.len()],
     upstream_duration: Histogram,
     upstream_in_flight: AtomicI64,
     upstream_saturated: AtomicU64,
@@ -56,7 +61,7 @@ impl Metrics {
     pub(crate) fn new(session_route: &str) -> Self {
         Self {
             session_route: session_route.to_owned(),
-            requests: Mutex::default(),
+            requests: RwLock::default(),
             session_duration: Histogram::default(),
             errors: Default::default(),
             rate_limited: AtomicU64::new(0),
@@ -69,14 +74,29 @@ impl Metrics {
     }
 
     fn request(&self, route: &str, status: u16) {
-        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        match requests
-            .iter_mut()
-            .find(|(r, s, _)| *s == status && r == route)
+        let index = usize::from(status).min(STATUSES - 1);
         {
-            Some((_, _, count)) => *count += 1,
-            None => requests.push((route.to_owned(), status, 1)),
+            let routes = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(counters) = routes.iter().find(|c| &*c.route == route) {
+                counters.by_status[index].fetch_add(1, Relaxed);
+                return;
+            }
         }
+        let mut routes = self
+            .requests
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Another request may have added it between the two locks.
+        if let Some(counters) = routes.iter().find(|c| &*c.route == route) {
+            counters.by_status[index].fetch_add(1, Relaxed);
+            return;
+        }
+        let by_status: Box<[AtomicU64]> = (0..STATUSES).map(|_| AtomicU64::new(0)).collect();
+        by_status[index].fetch_add(1, Relaxed);
+        routes.push(RouteCounters {
+            route: route.into(),
+            by_status,
+        });
     }
 
     pub(crate) fn error(&self, code: ErrorCode) {
@@ -99,10 +119,8 @@ impl Metrics {
         self.upstream_saturated.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn upstream_attempt(&self, outcome: &str, took: Duration) {
-        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
-            self.upstream_attempts[i].fetch_add(1, Relaxed);
-        }
+    pub(crate) fn upstream_attempt(&self, outcome: UpstreamOutcome, took: Duration) {
+        self.upstream_attempts[outcome as usize].fetch_add(1, Relaxed);
         self.upstream_duration.observe(took);
     }
 
@@ -132,19 +150,22 @@ impl Metrics {
             "counter",
             "HTTP requests answered, by matched route and status.",
         );
-        let mut requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        requests.sort();
-        for (route, status, count) in requests {
-            let _ = writeln!(
-                out,
-                "moments_par_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
-                escape(&route)
-            );
+        let routes = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+        let mut order: Vec<&RouteCounters> = routes.iter().collect();
+        order.sort_by(|a, b| a.route.cmp(&b.route));
+        for counters in order {
+            for (status, count) in counters.by_status.iter().enumerate() {
+                let count = count.load(Relaxed);
+                if count > 0 {
+                    let _ = writeln!(
+                        out,
+                        "moments_par_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
+                        escape(&counters.route)
+                    );
+                }
+            }
         }
+        drop(routes);
         self.session_duration.render(
             &mut out,
             "moments_par_session_duration_seconds",
@@ -188,10 +209,11 @@ impl Metrics {
             "counter",
             "Calls to Infobip's PAR endpoint (retries included), by outcome.",
         );
-        for (outcome, count) in OUTCOMES.iter().zip(&self.upstream_attempts) {
+        for (outcome, count) in UpstreamOutcome::ALL.iter().zip(&self.upstream_attempts) {
             let _ = writeln!(
                 out,
-                "moments_par_upstream_attempts_total{{outcome=\"{outcome}\"}} {}",
+                "moments_par_upstream_attempts_total{{outcome=\"{}\"}} {}",
+                outcome.label(),
                 count.load(Relaxed)
             );
         }
@@ -247,12 +269,10 @@ pub(crate) async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "other".to_owned(), |p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    metrics.request(&route, response.status().as_u16());
+    let route = route.as_ref().map_or("other", MatchedPath::as_str);
+    metrics.request(route, response.status().as_u16());
     if let Some(code) = response.extensions().get::<ErrorCode>() {
         metrics.error(*code);
     }
@@ -274,8 +294,8 @@ mod tests {
         metrics.request("/s", 429);
         metrics.error(ErrorCode::RateLimited);
         metrics.rate_limited();
-        metrics.upstream_attempt("ok", Duration::from_millis(3));
-        metrics.upstream_attempt("unavailable", Duration::from_secs(30));
+        metrics.upstream_attempt(UpstreamOutcome::Ok, Duration::from_millis(3));
+        metrics.upstream_attempt(UpstreamOutcome::Unavailable, Duration::from_secs(30));
         let guard = metrics.upstream_call();
         let text = metrics.render();
         drop(guard);

@@ -1,6 +1,7 @@
 //! What can go wrong talking to Infobip: [`ParError`], and [`UpstreamDetail`], what
 //! Infobip said about it, parsed from either of its error shapes.
 
+use crate::metrics::UpstreamOutcome;
 use moments_protocol::ErrorCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,14 +78,14 @@ impl ParError {
         matches!(self, Self::Unavailable { .. } | Self::RateLimited { .. })
     }
 
-    /// A short, fixed label for metrics.
-    pub(crate) fn label(&self) -> &'static str {
+    /// How the call ended, for `/metrics`.
+    pub(crate) fn outcome(&self) -> UpstreamOutcome {
         match self {
-            Self::Auth { .. } => "auth",
-            Self::Rejected { .. } => "rejected",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable { .. } => "unavailable",
-            Self::BadResponse { .. } => "bad_response",
+            Self::Auth { .. } => UpstreamOutcome::Auth,
+            Self::Rejected { .. } => UpstreamOutcome::Rejected,
+            Self::RateLimited { .. } => UpstreamOutcome::RateLimited,
+            Self::Unavailable { .. } => UpstreamOutcome::Unavailable,
+            Self::BadResponse { .. } => UpstreamOutcome::BadResponse,
         }
     }
 }

@@ -15,7 +15,7 @@ pub use error::{ParError, UpstreamDetail};
 pub use request::{EmbeddingId, ParGrant, ParRequest, SCOPES};
 pub use retry::RetryPolicy;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, UpstreamOutcome};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -142,8 +142,10 @@ impl ParClient {
                 self.attempt(request, timeout).await
             };
             if let Some(metrics) = &self.metrics {
-                let label = outcome.as_ref().map_or_else(ParError::label, |_| "ok");
-                metrics.upstream_attempt(label, attempt_started.elapsed());
+                let result = outcome
+                    .as_ref()
+                    .map_or_else(ParError::outcome, |_| UpstreamOutcome::Ok);
+                metrics.upstream_attempt(result, attempt_started.elapsed());
             }
             let error = match outcome {
                 Ok(grant) => return Ok(grant),

@@ -1,7 +1,7 @@
 //! What goes to Infobip ([`ParRequest`]) and what comes back ([`ParGrant`]), with the
 //! strict reading of a PAR answer.
 
-use super::ParError;
+use super::error::ParError;
 use moments_protocol::{DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, fingerprint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -10,7 +10,7 @@
 //! `503 unavailable` (closed). Either way the failure is logged (at most once every ten
 //! seconds) and counted in `/metrics`.
 
-use super::{RedisStore, StoreFailure};
+use super::store::{RedisStore, StoreFailure};
 use crate::metrics::Metrics;
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
