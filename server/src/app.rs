@@ -44,10 +44,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     service: &SessionService,
     extra: Router<S>,
 ) -> Router<S> {
-    let routes = Arc::clone(&service.routes);
-    let metrics = Arc::clone(&service.metrics);
-    let cors = service.origins.cors();
-    let guard = from_fn_with_state(Arc::clone(&service.origins), origin::guard);
+    let routes = Arc::clone(&service.0.routes);
+    let metrics = Arc::clone(&service.0.metrics);
+    let cors = service.0.origins.cors();
+    let guard = from_fn_with_state(Arc::clone(&service.0.origins), origin::guard);
     let mut session = post(session::create_session)
         .fallback(method_not_allowed)
         .with_state(service.clone())
@@ -61,8 +61,8 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     }
     if let Some(path) = &routes.ops.readyz {
         let readiness = Arc::new(Readiness::new(
-            service.par.clone(),
-            service.rate_limiter.clone(),
+            service.0.par.clone(),
+            service.0.rate_limiter.clone(),
         ));
         app = app.route(path, get(ops::readyz).with_state(readiness));
     }

@@ -51,7 +51,11 @@ pub(crate) struct RouteConfig {
 /// }
 /// ```
 #[derive(Clone)]
-pub struct SessionService {
+pub struct SessionService(pub(crate) Arc<Shared>);
+
+/// What every clone of a [`SessionService`] shares: cloning the service (axum does, per
+/// request) is one reference count, not one per part.
+pub(crate) struct Shared {
     pub(crate) par: ParClient,
     pub(crate) embeddings: Arc<Embeddings>,
     pub(crate) tenants: Arc<dyn TenantResolver>,
@@ -68,8 +72,8 @@ pub struct SessionService {
 impl std::fmt::Debug for SessionService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionService")
-            .field("embeddings", &self.embeddings)
-            .field("routes", &self.routes)
+            .field("embeddings", &self.0.embeddings)
+            .field("routes", &self.0.routes)
             .finish_non_exhaustive()
     }
 }
@@ -93,7 +97,7 @@ impl SessionService {
                 + Duration::from_secs(5))
             .max(Duration::from_secs(30)),
         });
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             par,
             embeddings: Arc::new(config.embeddings),
             tenants: config.tenants,
@@ -122,7 +126,7 @@ impl SessionService {
             upstream_deadline: config.upstream_deadline,
             metrics,
             routes,
-        })
+        })))
     }
 
     /// Mints one session for the request described by `request` (its method, headers and
@@ -139,7 +143,7 @@ impl SessionService {
         asked: SessionRequest,
     ) -> Result<SessionGrant, AppError> {
         let outcome = async {
-            self.origins.check(request)?;
+            self.0.origins.check(request)?;
             let tenant = self.admit(request).await?;
             self.mint(tenant, &asked).await
         }
@@ -147,7 +151,7 @@ impl SessionService {
         if let Err(error) = &outcome {
             // The endpoint's errors are counted by its metrics layer, from the answer;
             // this path has no answer of ours, so it counts them here.
-            self.metrics.error(error.code);
+            self.0.metrics.error(error.code);
         }
         outcome
     }
@@ -155,12 +159,12 @@ impl SessionService {
     /// Who is asking, and whether they may ask again so soon: the tenant resolver, then
     /// the per-client rate limit.
     pub(crate) async fn admit(&self, request: &Parts) -> Result<Tenant, AppError> {
-        let tenant = self.tenants.resolve(request)?;
-        if let Some(limiter) = &self.rate_limiter {
+        let tenant = self.0.tenants.resolve(request)?;
+        if let Some(limiter) = &self.0.rate_limiter {
             match limiter.check(&tenant.key, request).await {
                 Ok(()) => {}
                 Err(Refusal::Limited(wait)) => {
-                    self.metrics.rate_limited();
+                    self.0.metrics.rate_limited();
                     tracing::info!(tenant = %tenant.key, wait_ms = wait.as_millis(), "rate limited");
                     return Err(AppError::new(
                         ErrorCode::RateLimited,
@@ -190,10 +194,11 @@ impl SessionService {
         let name = asked
             .embedding
             .as_deref()
-            .unwrap_or(self.embeddings.default_name());
+            .unwrap_or(self.0.embeddings.default_name());
         // One answer for "no such embedding" and "not yours": a tenant learns nothing
         // about what other tenants may open.
         let embedding_id = self
+            .0
             .embeddings
             .get(name)
             .filter(|_| tenant.embeddings.allows(name))
@@ -214,9 +219,10 @@ impl SessionService {
             entity_id,
             ..ParRequest::new(embedding_id.clone())
         };
-        let slot = self.upstream.enter().await?;
-        let deadline = Instant::now() + self.upstream_deadline;
+        let slot = self.0.upstream.enter().await?;
+        let deadline = Instant::now() + self.0.upstream_deadline;
         let grant = self
+            .0
             .par
             .push_before(&par_request, deadline)
             .await

@@ -67,7 +67,7 @@ impl FromRequest<SessionService> for SessionBody {
 
     async fn from_request(request: Request, service: &SessionService) -> Result<Self, AppError> {
         require_json(request.headers())?;
-        let body = read_body(request.into_body(), service.body_limit).await?;
+        let body = read_body(request.into_body(), service.0.body_limit).await?;
         parse_session_request(&body).map(Self)
     }
 }

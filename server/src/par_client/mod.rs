@@ -52,15 +52,21 @@ pub struct ParClientConfig {
     pub retry: RetryPolicy,
 }
 
-/// The Infobip PAR client. Cheap to clone: clones share one connection pool.
+/// The Infobip PAR client. Cheap to clone (one reference count): clones share one
+/// connection pool and one configuration.
 #[derive(Clone, Debug)]
-pub struct ParClient {
+pub struct ParClient(Arc<Inner>);
+
+#[derive(Clone, Debug)]
+struct Inner {
     http: reqwest::Client,
     endpoint: Url,
     base_url: Url,
     authorization: HeaderValue,
     api_key: SecretString,
-    iframe_base_url: Url,
+    /// `{iframe base}/authorize?request_uri=`, built once: a grant's frame URL is this
+    /// plus the escaped URI.
+    authorize_prefix: String,
     request_timeout: Duration,
     retry: RetryPolicy,
     metrics: Option<Arc<Metrics>>,
@@ -89,22 +95,22 @@ impl ParClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ParClientBuildError::Http(e.to_string()))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             http,
             endpoint: request::join(&config.base_url, PAR_PATH),
             base_url: config.base_url.clone(),
             authorization,
             api_key: config.api_key.clone(),
-            iframe_base_url: config.iframe_base_url.clone(),
+            authorize_prefix: request::authorize_prefix(&config.iframe_base_url),
             request_timeout: config.request_timeout,
             retry: config.retry,
             metrics: None,
-        })
+        })))
     }
 
     /// Counts every attempt (outcome, latency) in `metrics`.
     pub(crate) fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
-        self.metrics = Some(metrics);
+        Arc::make_mut(&mut self.0).metrics = Some(metrics);
         self
     }
 
@@ -114,9 +120,10 @@ impl ParClient {
     /// [`push_before`](Self::push_before) to bound it by a deadline.
     pub async fn push(&self, request: &ParRequest) -> Result<ParGrant, ParError> {
         let worst = self
+            .0
             .request_timeout
-            .saturating_add(self.retry.max_delay)
-            .saturating_mul(self.retry.attempts.max(1));
+            .saturating_add(self.0.retry.max_delay)
+            .saturating_mul(self.0.retry.attempts.max(1));
         self.push_before(request, Instant::now() + worst).await
     }
 
@@ -132,7 +139,7 @@ impl ParClient {
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = remaining.min(self.request_timeout);
+            let timeout = remaining.min(self.0.request_timeout);
             let attempt_started = Instant::now();
             let outcome = if timeout.is_zero() {
                 Err(ParError::Unavailable {
@@ -141,7 +148,7 @@ impl ParClient {
             } else {
                 self.attempt(request, timeout).await
             };
-            if let Some(metrics) = &self.metrics {
+            if let Some(metrics) = &self.0.metrics {
                 let result = outcome
                     .as_ref()
                     .map_or_else(ParError::outcome, |_| UpstreamOutcome::Ok);
@@ -151,14 +158,14 @@ impl ParClient {
                 Ok(grant) => return Ok(grant),
                 Err(error) => error,
             };
-            if !error.may_pass() || attempt >= self.retry.attempts {
+            if !error.may_pass() || attempt >= self.0.retry.attempts {
                 return Err(error);
             }
             let wait = match error.retry_after() {
                 // Infobip asked for more patience than we have: let the browser wait instead.
-                Some(after) if after > self.retry.max_delay => return Err(error),
+                Some(after) if after > self.0.retry.max_delay => return Err(error),
                 Some(after) => after,
-                None => self.retry.backoff(attempt - 1),
+                None => self.0.retry.backoff(attempt - 1),
             };
             if Instant::now() + wait >= deadline {
                 return Err(error);
@@ -179,9 +186,10 @@ impl ParClient {
             reason: format!("cannot encode the PAR body: {e}"),
         })?;
         let response = self
+            .0
             .http
-            .post(self.endpoint.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
+            .post(self.0.endpoint.clone())
+            .header(AUTHORIZATION, self.0.authorization.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .timeout(timeout)
             .body(body)
@@ -196,7 +204,7 @@ impl ParClient {
             reason: describe_transport_error(&e),
         })?;
         if (200..300).contains(&status) {
-            return request::read_grant(&body, &self.iframe_base_url);
+            return request::read_grant(&body, &self.0.authorize_prefix);
         }
         if (300..400).contains(&status) {
             // Redirects are not followed (the key must not travel to another host):
@@ -224,7 +232,7 @@ impl ParClient {
     /// What an error body says, with our own key blanked out should an upstream (or a
     /// proxy in front of it) ever echo the request back: error details go to the log.
     fn detail(&self, body: &[u8]) -> UpstreamDetail {
-        let key = self.api_key.expose_secret();
+        let key = self.0.api_key.expose_secret();
         let text = String::from_utf8_lossy(body);
         if !key.is_empty() && text.contains(key) {
             UpstreamDetail::parse(text.replace(key, "[redacted]").as_bytes())
@@ -236,8 +244,9 @@ impl ParClient {
     /// Whether Infobip's host answers HTTP at all (any status counts), within `timeout`.
     /// Sends no key: this is about DNS, TCP, TLS and routing, not about credentials.
     pub(crate) async fn probe(&self, timeout: Duration) -> Result<(), String> {
-        self.http
-            .head(self.base_url.clone())
+        self.0
+            .http
+            .head(self.0.base_url.clone())
             .timeout(timeout)
             .send()
             .await

@@ -103,7 +103,7 @@ impl fmt::Debug for ParGrant {
 
 /// Reads a 2xx PAR answer strictly: a usable `request_uri`, an `expires_in` that is a
 /// positive whole number (or absent: [`DEFAULT_EXPIRES_IN_SECS`]), clamped.
-pub(crate) fn read_grant(body: &[u8], iframe_base_url: &Url) -> Result<ParGrant, ParError> {
+pub(crate) fn read_grant(body: &[u8], authorize_prefix: &str) -> Result<ParGrant, ParError> {
     #[derive(Deserialize)]
     struct Answer {
         request_uri: Option<String>,
@@ -141,15 +141,22 @@ pub(crate) fn read_grant(body: &[u8], iframe_base_url: &Url) -> Result<ParGrant,
             reason: "expires_in is 0: the URI is dead on arrival".to_owned(),
         });
     }
-    let mut iframe_url = join(iframe_base_url, "/authorize");
-    iframe_url
-        .query_pairs_mut()
-        .append_pair("request_uri", &request_uri);
+    let mut iframe_url = String::with_capacity(authorize_prefix.len() + request_uri.len() * 3);
+    iframe_url.push_str(authorize_prefix);
+    iframe_url.extend(url::form_urlencoded::byte_serialize(request_uri.as_bytes()));
     Ok(ParGrant {
-        iframe_url: iframe_url.into(),
+        iframe_url,
         request_uri,
         expires_in: expires_in.min(MAX_EXPIRES_IN_SECS),
     })
+}
+
+/// `{iframe base}/authorize?request_uri=`: what a grant's frame URL starts with (the
+/// escaped URI follows, as `form_urlencoded`, which is what `Url`'s query pairs write).
+pub(crate) fn authorize_prefix(iframe_base_url: &Url) -> String {
+    let mut url = join(iframe_base_url, "/authorize");
+    url.set_query(Some("request_uri="));
+    url.into()
 }
 
 /// `base` + `path`, keeping any path prefix `base` has (`https://h/prefix` + `/x`).
@@ -166,8 +173,8 @@ mod tests {
     use super::*;
     use crate::PAR_PATH;
 
-    fn base() -> Url {
-        Url::parse("https://embeddings.infobip.com").unwrap()
+    fn base() -> String {
+        authorize_prefix(&Url::parse("https://embeddings.infobip.com").unwrap())
     }
 
     #[test]
@@ -183,6 +190,27 @@ mod tests {
             body,
             serde_json::json!({"embedding_id": 42, "scopes": ["flow:manage", "flow:read", "flow:use"]})
         );
+    }
+
+    #[test]
+    fn the_frame_url_is_what_url_query_pairs_would_write() {
+        for base in [
+            "https://embeddings.infobip.com",
+            "http://127.0.0.1:9/infobip/",
+        ] {
+            let base = Url::parse(base).unwrap();
+            for uri in [
+                "urn:x:a b&c",
+                "ü/?#=+%",
+                "urn:ietf:params:oauth:request_uri:abc",
+            ] {
+                let mut expected = join(&base, "/authorize");
+                expected.query_pairs_mut().append_pair("request_uri", uri);
+                let body = serde_json::json!({ "request_uri": uri }).to_string();
+                let grant = read_grant(body.as_bytes(), &authorize_prefix(&base)).unwrap();
+                assert_eq!(grant.iframe_url, expected.as_str());
+            }
+        }
     }
 
     #[test]
