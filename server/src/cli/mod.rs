@@ -2,10 +2,12 @@
 //! what the binary starts.
 
 mod config;
+mod log_writer;
 mod options;
 mod start;
 mod values;
 
+pub use log_writer::{BatchedWriter, Flush, HIGH_WATER, INTERVAL};
 pub use options::Cli;
 pub use start::{RunningServer, StartError, start};
 pub use values::{LogFormat, NamedEmbedding, OpsPath, RateSetting};
