@@ -148,31 +148,26 @@ fn render(
             </p>
             // The frame itself is not here: the hook creates a fresh <iframe> per
             // request_uri inside this root (see `use_moments_session`).
-            {move || {
-                state
-                    .with(SessionState::is_loading)
-                    .then(|| {
-                        view! {
-                            <div class="moments-embed__loading">
-                                {match &loading {
-                                    Some(custom) => custom.run(),
-                                    None => {
-                                        view! {
-                                            <span class="moments-embed__spinner" aria-hidden="true"></span>
-                                        }
-                                            .into_any()
-                                    }
-                                }}
-                            </div>
-                        }
-                    })
-            }}
+            // One reactive child for what is shown in the frame's place: the loading
+            // view while loading, the error view on error, nothing when ready. One
+            // child rather than two (`bench/size.sh`: 1.8 KB raw, 0.35 KB gzip less).
+            // `get`, not `with`: a host's views run outside the state's read guard.
             {move || match state.get() {
-                SessionState::Error { error, retry_in, .. } => Some(match &error_view {
+                SessionState::Error { error, retry_in, .. } => match &error_view {
                     Some(ErrorView(render)) => render(error, retry),
                     None => default_error_view(&error, retry_in, retry).into_any(),
-                }),
-                _ => None,
+                },
+                now if now.is_loading() => view! {
+                    <div class="moments-embed__loading">
+                        {match &loading {
+                            Some(custom) => custom.run(),
+                            None => view! {
+                                <span class="moments-embed__spinner" aria-hidden="true"></span>
+                            }.into_any(),
+                        }}
+                    </div>
+                }.into_any(),
+                _ => ().into_any(),
             }}
         </div>
     }
