@@ -91,7 +91,7 @@ impl Fetcher {
     ///     // On the server: moments_par::SessionService::create(&parts, asked), with the
     ///     // request's parts from leptos_axum::extract() (see examples/fullstack).
     ///     # let _ = asked;
-    ///     # unimplemented!()
+    ///     # Err(SessionFnError::ServerFn("not wired up in this example".into()))
     /// }
     ///
     /// #[component]

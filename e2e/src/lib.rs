@@ -142,6 +142,47 @@ impl Session {
         src.as_str().map(str::to_owned)
     }
 
+    /// Switches the WebDriver session into the component's frame (leave it with
+    /// `browser.enter_parent_frame()`).
+    pub async fn enter_frame(&self) {
+        let frame = self
+            .browser
+            .find(Locator::Css("iframe.moments-embed__frame"))
+            .await
+            .expect("the component's frame");
+        frame.enter_frame().await.expect("the frame can be entered");
+    }
+
+    /// The heading of the page inside the component's frame, waited for up to 10 s,
+    /// read from inside the frame and back out.
+    pub async fn wizard_heading(&self) -> String {
+        self.enter_frame().await;
+        let heading = self
+            .browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("main h1"))
+            .await
+            .expect("the wizard's heading in the frame");
+        let text = heading.text().await.expect("the heading's text");
+        self.browser
+            .enter_parent_frame()
+            .await
+            .expect("back out of the frame");
+        text
+    }
+
+    /// The text of the demo's event log (`.log`): every state and event the host saw.
+    pub async fn event_log(&self) -> String {
+        self.browser
+            .find(Locator::Css(".log"))
+            .await
+            .expect("the demo's event log")
+            .text()
+            .await
+            .expect("the log's text")
+    }
+
     /// Waits up to `limit` for the component's error view, and reads it in one script:
     /// its kind (`data-error`) and whether it announces an automatic retry. One script,
     /// not a find and then a read: while the component retries by itself, the view is

@@ -9,16 +9,6 @@ use moments_e2e::{Engine, Session, Site, run, run_in};
 use serde_json::json;
 use std::time::Duration;
 
-async fn event_log(s: &Session) -> String {
-    s.browser
-        .find(Locator::Css(".log"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 moments_e2e::in_both_engines!(
     an_outage_longer_than_the_companions_retries_is_retried_by_the_component
 );
@@ -33,7 +23,7 @@ async fn an_outage_longer_than_the_companions_retries_is_retried_by_the_componen
         .await;
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(30)).await;
-        let log = event_log(&s).await;
+        let log = s.event_log().await;
         assert!(
             log.contains("error (http)"),
             "the page saw the outage: {log}"
@@ -117,7 +107,7 @@ async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one() {
             0,
             "{stats:?}"
         );
-        let log = event_log(&s).await;
+        let log = s.event_log().await;
         assert!(log.contains("refreshing"), "{log}");
     })
     .await;

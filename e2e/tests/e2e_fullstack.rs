@@ -51,24 +51,6 @@ async fn before_hydration(s: &Session, path: &str) -> Value {
     s.browser.execute(RECORDERS, vec![]).await.unwrap()
 }
 
-async fn enter_wizard(s: &Session) {
-    let frame = s
-        .browser
-        .find(Locator::Css("iframe.moments-embed__frame"))
-        .await
-        .unwrap();
-    frame.enter_frame().await.unwrap();
-    let heading = s
-        .browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("main h1"))
-        .await
-        .unwrap();
-    assert_eq!(heading.text().await.unwrap(), "Use-case templates");
-    s.browser.enter_parent_frame().await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_render_is_a_styled_placeholder_and_hydration_moves_nothing_else() {
     fullstack::run(|s: Session| async move {
@@ -119,7 +101,7 @@ async fn the_server_render_is_a_styled_placeholder_and_hydration_moves_nothing_e
 
         // Hydrated: the session through the server function, the wizard in the frame.
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        enter_wizard(&s).await;
+        assert_eq!(s.wizard_heading().await, "Use-case templates");
         tokio::time::sleep(Duration::from_millis(500)).await; // the frame's last resize
         s.screenshot("fullstack-after-hydration").await;
         let stats = s.sandbox_stats().await;
@@ -163,7 +145,7 @@ async fn the_rest_page_of_the_same_app_reaches_the_wizard_too() {
     fullstack::run(|s: Session| async move {
         before_hydration(&s, "/rest").await;
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        enter_wizard(&s).await;
+        assert_eq!(s.wizard_heading().await, "Use-case templates");
         let problems = s
             .browser
             .execute("return window.__problems;", vec![])

@@ -43,15 +43,6 @@ async fn fill(browser: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-async fn enter_frame(s: &Session) {
-    let frame = s
-        .browser
-        .find(Locator::Css("iframe.moments-embed__frame"))
-        .await
-        .unwrap();
-    frame.enter_frame().await.unwrap();
-}
-
 /// Leaves the frame, waits until the host has sized the frame to the content it holds
 /// (the demo uses the default height, from 640 px up), and returns to the frame. Returns
 /// that height.
@@ -80,7 +71,7 @@ async fn frame_follows_content(s: &Session) -> f64 {
         (height - expected).abs() <= 1.0,
         "frame {height} px for content {content} px"
     );
-    enter_frame(s).await;
+    s.enter_frame().await;
     height
 }
 
@@ -94,7 +85,7 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame(engine: Eng
         s.browser.set_window_size(1280, 2000).await.unwrap();
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        enter_frame(&s).await;
+        s.enter_frame().await;
         wait_for(&s.browser, r#"[data-test="template"]"#).await;
         let gallery = frame_follows_content(&s).await;
 
@@ -161,14 +152,7 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame(engine: Eng
         );
 
         s.browser.enter_parent_frame().await.unwrap();
-        let log = s
-            .browser
-            .find(Locator::Css(".log"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let log = s.event_log().await;
         for event in [
             "template.opened",
             "wizard.step",

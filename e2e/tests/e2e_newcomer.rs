@@ -79,21 +79,7 @@ async fn a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp(eng
         );
         assert_eq!(layout["adopted"], 1, "one adopted stylesheet: {layout}");
 
-        let frame = s
-            .browser
-            .find(Locator::Css("iframe.moments-embed__frame"))
-            .await
-            .unwrap();
-        frame.enter_frame().await.unwrap();
-        let heading = s
-            .browser
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("main h1"))
-            .await
-            .unwrap();
-        assert_eq!(heading.text().await.unwrap(), "Use-case templates");
-        s.browser.enter_parent_frame().await.unwrap();
+        assert_eq!(s.wizard_heading().await, "Use-case templates");
         s.screenshot("newcomer-ready").await;
 
         let stats = s.sandbox_stats().await;

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fantoccini::Locator;
 use moments_e2e::{Engine, Session, Site, run, run_in};
 use serde_json::Value;
 use std::time::Duration;
@@ -94,8 +93,7 @@ async fn no_page_frame_or_response_the_browser_sees_contains_the_api_key() {
         assert!(seen.len() >= 8, "the page, its assets and five answers: {seen:?}");
 
         // Inside the frame: the sandbox's own page.
-        let frame = s.browser.find(Locator::Css("iframe.moments-embed__frame")).await.unwrap();
-        frame.enter_frame().await.unwrap();
+        s.enter_frame().await;
         seen.push(("frame".to_owned(), s.browser.source().await.unwrap()));
         s.browser.enter_parent_frame().await.unwrap();
 
