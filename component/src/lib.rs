@@ -49,6 +49,7 @@ mod fetcher;
 mod frame_adapter;
 mod handle;
 pub mod json;
+mod markup;
 mod moments_embed;
 mod options;
 pub mod protocol;

@@ -2,15 +2,16 @@
 //! It only reads state. Its props are the session's options ([`crate::options`], declared
 //! once for the hook and the component) plus the four that only a view has.
 
+use crate::markup::{classes, status_text};
 use crate::options::{UseMomentsSessionOptions, with_options};
 use crate::protocol::MomentsError;
 use crate::session::SessionState;
 use crate::sizing::Height;
 use crate::use_moments_session::use_moments_session_with_options;
+use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Renders a custom error view: the error, and a callback that retries.
 #[derive(Clone)]
@@ -105,7 +106,12 @@ macro_rules! declare_component {
 with_options!(declare_component);
 
 /// The view: the root (where the hook puts the frame), the live status, the loading
-/// placeholder and the error view.
+/// placeholder and, with a custom `error_view`, the host's error view.
+///
+/// The markup is rendered once, as it is before anything has happened (what a server
+/// render shows); in the browser, [`crate::markup`] keeps it in step with the state
+/// from one effect, rather than a reactive closure per attribute and child (the
+/// reason, in figures, is there).
 fn render(
     options: UseMomentsSessionOptions,
     class: MaybeProp<String>,
@@ -117,91 +123,60 @@ fn render(
         crate::stylesheet::adopt();
     }
     let root = NodeRef::<html::Div>::new();
+    let status = NodeRef::<html::P>::new();
+    let placeholder = NodeRef::<html::Div>::new();
     let height = options.height;
     let session = use_moments_session_with_options(root, options);
     let state = session.state;
-
-    let classes = move || {
-        let state = state.with(SessionState::as_str);
-        let mut classes = format!(
-            "moments-embed moments-embed--{state} moments-embed--height-{}",
-            height.with(Height::as_str)
-        );
-        if let Some(extra) = class.get().filter(|c| !c.is_empty()) {
-            classes.push(' ');
-            classes.push_str(&extra);
-        }
-        classes
-    };
     let retry = Callback::new(move |()| session.handle.retry());
 
+    #[cfg(moments_browser)]
+    crate::markup::follow(
+        crate::markup::Markup {
+            root,
+            status,
+            loading: placeholder,
+        },
+        crate::markup::Inputs {
+            state,
+            height,
+            class,
+            retry,
+            default_error: error_view.is_none(),
+        },
+    );
+
+    let first = SessionState::Idle;
+    let initial_class = classes(
+        &first,
+        height.with_untracked(Height::as_str),
+        class.get_untracked().as_deref(),
+    );
+    let loading = match loading {
+        Some(custom) => Either::Left(custom.run()),
+        None => Either::Right(view! {
+            <span class="moments-embed__spinner" aria-hidden="true"></span>
+        }),
+    };
+    // A host's error view is a Leptos view, so it stays a reactive child; `get`, not
+    // `with`: it runs outside the state's read guard.
+    let custom_error = error_view.map(|ErrorView(render)| {
+        move || match state.get() {
+            SessionState::Error { error, .. } => Some(render(error, retry)),
+            _ => None,
+        }
+    });
+
     view! {
-        <div
-            node_ref=root
-            class=classes
-            data-state=move || state.with(SessionState::as_str)
-            aria-busy=move || state.with(SessionState::is_loading).to_string()
-        >
+        <div node_ref=root class=initial_class data-state=first.as_str() aria-busy="true">
             {server_rendered_stylesheet()}
-            <p class="moments-embed__status" role="status" aria-live="polite">
-                {move || status_text(&state.get())}
+            <p node_ref=status class="moments-embed__status" role="status" aria-live="polite">
+                {status_text(&first)}
             </p>
             // The frame itself is not here: the hook creates a fresh <iframe> per
             // request_uri inside this root (see `use_moments_session`).
-            // One reactive child for what is shown in the frame's place: the loading
-            // view while loading, the error view on error, nothing when ready. One
-            // child rather than two (`bench/size.sh`: 1.8 KB raw, 0.35 KB gzip less).
-            // `get`, not `with`: a host's views run outside the state's read guard.
-            {move || match state.get() {
-                SessionState::Error { error, retry_in, .. } => match &error_view {
-                    Some(ErrorView(render)) => render(error, retry),
-                    None => default_error_view(&error, retry_in, retry).into_any(),
-                },
-                now if now.is_loading() => view! {
-                    <div class="moments-embed__loading">
-                        {match &loading {
-                            Some(custom) => custom.run(),
-                            None => view! {
-                                <span class="moments-embed__spinner" aria-hidden="true"></span>
-                            }.into_any(),
-                        }}
-                    </div>
-                }.into_any(),
-                _ => ().into_any(),
-            }}
-        </div>
-    }
-}
-
-fn status_text(state: &SessionState) -> &'static str {
-    match state {
-        SessionState::Idle | SessionState::Fetching { .. } | SessionState::Mounting => {
-            "Loading campaigns…"
-        }
-        SessionState::Refreshing { .. } => "Reconnecting…",
-        SessionState::Ready => "Campaigns loaded.",
-        SessionState::Error { .. } => "",
-    }
-}
-
-fn default_error_view(
-    error: &MomentsError,
-    retry_in: Option<Duration>,
-    retry: Callback<()>,
-) -> impl IntoView + use<> {
-    let message = error.to_string();
-    let kind = error.kind();
-    let next = retry_in.map(|wait| {
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        format!("Trying again in {secs} s.")
-    });
-    view! {
-        <div class="moments-embed__error" role="alert" data-error=kind>
-            <p class="moments-embed__message">{message}</p>
-            {next.map(|text| view! { <p class="moments-embed__next">{text}</p> })}
-            <button class="moments-embed__retry" type="button" on:click=move |_| retry.run(())>
-                "Retry"
-            </button>
+            <div node_ref=placeholder class="moments-embed__loading">{loading}</div>
+            {custom_error}
         </div>
     }
 }

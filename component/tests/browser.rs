@@ -251,6 +251,82 @@ async fn retries_stop_after_the_last_attempt() {
         "Infobip could not be reached."
     );
     page.unmount().await;
+    assert_eq!(
+        live_resources(),
+        Default::default(),
+        "unmounting in the error state releases the Retry button's listener too"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_markup_follows_the_state_and_a_class_signal() {
+    let backend = Backend::install();
+    backend.respond(502, error_body("upstream_auth", "refused", false));
+    backend.respond_after(300, 200, support::grant_body("u-after-markup-retry", 60));
+    let extra = RwSignal::new("campaigns".to_owned());
+    let page = mount(move || view! { <MomentsEmbed lazy=false class=extra/> });
+
+    wait_for("the error view", 2_000, || page.state() == "error").await;
+    let root = page.find(".moments-embed").unwrap();
+    let status = page.find("[role=status]").unwrap();
+    assert_eq!(
+        root.class_name(),
+        "moments-embed moments-embed--error moments-embed--height-auto campaigns"
+    );
+    assert_eq!(root.get_attribute("aria-busy").as_deref(), Some("false"));
+    assert_eq!(status.text_content().as_deref(), Some(""));
+    assert_eq!(
+        page.count(".moments-embed__loading"),
+        0,
+        "no spinner beside an error"
+    );
+    assert_eq!(page.count(".moments-embed__error"), 1);
+    let alert = status
+        .next_element_sibling()
+        .expect("the error view follows the status");
+    assert_eq!(alert.class_name(), "moments-embed__error");
+
+    extra.set("campaigns wide".to_owned());
+    wait_for("the class to follow its signal", 1_000, || {
+        root.class_name().ends_with(" campaigns wide")
+    })
+    .await;
+    assert!(
+        alert.is_connected(),
+        "a class change does not rebuild the error view (focus would be lost)"
+    );
+
+    click(page.find("button.moments-embed__retry").unwrap());
+    wait_for("loading again after Retry", 1_000, || {
+        page.state() == "fetching"
+    })
+    .await;
+    assert_eq!(
+        page.count(".moments-embed__error"),
+        0,
+        "the error view is gone"
+    );
+    assert!(!alert.is_connected());
+    let loading = status
+        .next_element_sibling()
+        .expect("the loading view is back, after the status");
+    assert_eq!(loading.class_name(), "moments-embed__loading");
+    assert_eq!(
+        page.count(".moments-embed__spinner"),
+        1,
+        "one spinner, not a copy"
+    );
+    assert_eq!(status.text_content().as_deref(), Some("Loading campaigns…"));
+    assert_eq!(root.get_attribute("aria-busy").as_deref(), Some("true"));
+
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    assert_eq!(page.count(".moments-embed__loading"), 0);
+    assert_eq!(status.text_content().as_deref(), Some("Campaigns loaded."));
+    assert_eq!(
+        root.class_name(),
+        "moments-embed moments-embed--ready moments-embed--height-auto campaigns wide"
+    );
+    page.unmount().await;
 }
 
 #[wasm_bindgen_test]

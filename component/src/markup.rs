@@ -1,0 +1,190 @@
+//! The component's markup follows the session: one effect writes the state into the
+//! markup `<MomentsEmbed/>` rendered once (on the server, or on the first client render).
+//!
+//! Why not a reactive attribute or child per part, as a Leptos view would usually be
+//! written: each reactive closure in a view is its own render effect with its own
+//! generic build, rebuild and hydration code, and the view was the largest single part
+//! of the component's weight (12.2 KB gzip of 51.4, `bench/size.sh`). The markup and
+//! what it shows per state are unchanged; only who writes it changed. The root's class,
+//! `data-state`, `aria-busy`, the live status, the loading placeholder (kept as one
+//! element, detached while not loading) and the default error view are all written
+//! here, in one place, from one read of the state.
+//!
+//! Only the component does this: a host that uses the hook renders its own markup.
+
+use crate::session::SessionState;
+
+/// The root's classes: the block, the state and height modifiers, the host's own.
+pub(crate) fn classes(state: &SessionState, height: &str, extra: Option<&str>) -> String {
+    let mut classes = String::from("moments-embed moments-embed--");
+    classes.push_str(state.as_str());
+    classes.push_str(" moments-embed--height-");
+    classes.push_str(height);
+    if let Some(extra) = extra.filter(|c| !c.is_empty()) {
+        classes.push(' ');
+        classes.push_str(extra);
+    }
+    classes
+}
+
+/// What the live region says in `state`.
+pub(crate) fn status_text(state: &SessionState) -> &'static str {
+    match state {
+        SessionState::Idle | SessionState::Fetching { .. } | SessionState::Mounting => {
+            "Loading campaigns…"
+        }
+        SessionState::Refreshing { .. } => "Reconnecting…",
+        SessionState::Ready => "Campaigns loaded.",
+        SessionState::Error { .. } => "",
+    }
+}
+
+#[cfg(moments_browser)]
+pub(crate) use live::{Inputs, Markup, follow};
+
+/// The effect, in the browser only.
+#[cfg(moments_browser)]
+mod live {
+    use super::{classes, status_text};
+    use crate::browser::Listener;
+    use crate::protocol::MomentsError;
+    use crate::session::SessionState;
+    use crate::sizing::Height;
+    use leptos::html;
+    use leptos::prelude::*;
+    use send_wrapper::SendWrapper;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+    use web_sys::{Document, Element};
+
+    /// The elements the effect writes to.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Markup {
+        pub(crate) root: NodeRef<html::Div>,
+        pub(crate) status: NodeRef<html::P>,
+        pub(crate) loading: NodeRef<html::Div>,
+    }
+
+    /// What the effect follows.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Inputs {
+        pub(crate) state: Signal<SessionState>,
+        pub(crate) height: Signal<Height>,
+        pub(crate) class: MaybeProp<String>,
+        /// The Retry button's action.
+        pub(crate) retry: Callback<()>,
+        /// Whether to show the default error view (the host gave none of its own).
+        pub(crate) default_error: bool,
+    }
+
+    /// Keeps `markup` in step with `inputs` until the owning component is cleaned up.
+    pub(crate) fn follow(markup: Markup, inputs: Inputs) {
+        let shown: Rc<RefCell<Option<DefaultErrorView>>> = Rc::default();
+        let held = Rc::clone(&shown);
+        Effect::new(move |previous: Option<SessionState>| {
+            let now = inputs.state.get();
+            let (Some(root), Some(status), Some(loading)) =
+                (markup.root.get(), markup.status.get(), markup.loading.get())
+            else {
+                return now;
+            };
+            let extra = inputs.class.get();
+            root.set_class_name(&classes(
+                &now,
+                inputs.height.with(Height::as_str),
+                extra.as_deref(),
+            ));
+            if previous.as_ref() == Some(&now) {
+                return now;
+            }
+            let _ = root.set_attribute("data-state", now.as_str());
+            let _ =
+                root.set_attribute("aria-busy", if now.is_loading() { "true" } else { "false" });
+            status.set_text_content(Some(status_text(&now)));
+            // The old error view (and its listener) goes; a new one is built per error.
+            drop(held.borrow_mut().take());
+            // The loading and error views go right after the status, as rendered.
+            if now.is_loading() {
+                if !loading.is_connected() {
+                    let _ = root.insert_before(&loading, status.next_sibling().as_ref());
+                }
+            } else {
+                loading.remove();
+            }
+            let error = match &now {
+                SessionState::Error {
+                    error, retry_in, ..
+                } if inputs.default_error => {
+                    DefaultErrorView::build(error, *retry_in, inputs.retry)
+                }
+                _ => None,
+            };
+            if let Some(view) = &error {
+                let _ = root.insert_before(&view.element, status.next_sibling().as_ref());
+            }
+            *held.borrow_mut() = error;
+            now
+        });
+        let shown = SendWrapper::new(shown);
+        on_cleanup(move || drop(shown.borrow_mut().take()));
+    }
+
+    /// The default error view: the message, when the next attempt is, and a Retry button.
+    struct DefaultErrorView {
+        element: Element,
+        _retry: Listener,
+    }
+
+    impl DefaultErrorView {
+        fn build(
+            error: &MomentsError,
+            retry_in: Option<Duration>,
+            retry: Callback<()>,
+        ) -> Option<Self> {
+            let document = web_sys::window()?.document()?;
+            let element = child(&document, "div", "moments-embed__error", None)?;
+            let _ = element.set_attribute("role", "alert");
+            let _ = element.set_attribute("data-error", error.kind());
+            let message = child(
+                &document,
+                "p",
+                "moments-embed__message",
+                Some(&error.to_string()),
+            )?;
+            element.append_child(&message).ok()?;
+            if let Some(wait) = retry_in {
+                let next = retry_text(wait);
+                let next = child(&document, "p", "moments-embed__next", Some(&next))?;
+                element.append_child(&next).ok()?;
+            }
+            let button = child(&document, "button", "moments-embed__retry", Some("Retry"))?;
+            let _ = button.set_attribute("type", "button");
+            element.append_child(&button).ok()?;
+            let listener = Listener::new(&button, "click", false, move |_| retry.run(()))?;
+            Some(Self {
+                element,
+                _retry: listener,
+            })
+        }
+    }
+
+    impl Drop for DefaultErrorView {
+        fn drop(&mut self) {
+            self.element.remove();
+        }
+    }
+
+    fn child(document: &Document, tag: &str, class: &str, text: Option<&str>) -> Option<Element> {
+        let element = document.create_element(tag).ok()?;
+        element.set_class_name(class);
+        element.set_text_content(text);
+        Some(element)
+    }
+
+    /// When the next automatic attempt is, in whole seconds rounded up.
+    fn retry_text(wait: Duration) -> String {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        format!("Trying again in {secs} s.")
+    }
+}
