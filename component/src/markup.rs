@@ -12,7 +12,28 @@
 //!
 //! Only the component does this: a host that uses the hook renders its own markup.
 
+use crate::protocol::MomentsError;
 use crate::session::SessionState;
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// Renders a custom error view: the error, and a callback that retries.
+#[derive(Clone)]
+pub struct ErrorView(
+    #[cfg_attr(not(moments_browser), allow(dead_code))]
+    Arc<dyn Fn(MomentsError, Callback<()>) -> AnyView + Send + Sync>,
+);
+
+impl ErrorView {
+    /// Wraps `render`.
+    pub fn new<V: IntoView + 'static>(
+        render: impl Fn(MomentsError, Callback<()>) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(move |error, retry| {
+            render(error, retry).into_any()
+        }))
+    }
+}
 
 /// The root's classes: the block, the state and height modifiers, the host's own.
 pub(crate) fn classes(state: &SessionState, height: &str, extra: Option<&str>) -> String {
@@ -45,6 +66,7 @@ pub(crate) use live::{Inputs, Markup, follow};
 /// The effect, in the browser only.
 #[cfg(moments_browser)]
 mod live {
+    use super::ErrorView;
     use super::{classes, status_text};
     use crate::browser::Listener;
     use crate::protocol::MomentsError;
@@ -52,6 +74,8 @@ mod live {
     use crate::sizing::Height;
     use leptos::html;
     use leptos::prelude::*;
+    use leptos::tachys::view::any_view::AnyViewState;
+    use leptos::tachys::view::{Mountable, Render};
     use send_wrapper::SendWrapper;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -67,20 +91,23 @@ mod live {
     }
 
     /// What the effect follows.
-    #[derive(Clone, Copy)]
     pub(crate) struct Inputs {
-        pub(crate) state: Signal<SessionState>,
+        pub(crate) state: RwSignal<SessionState>,
         pub(crate) height: Signal<Height>,
         pub(crate) class: MaybeProp<String>,
         /// The Retry button's action.
         pub(crate) retry: Callback<()>,
-        /// Whether to show the default error view (the host gave none of its own).
-        pub(crate) default_error: bool,
+        /// The host's error view; the default one if `None`.
+        pub(crate) error_view: Option<ErrorView>,
     }
 
     /// Keeps `markup` in step with `inputs` until the owning component is cleaned up.
     pub(crate) fn follow(markup: Markup, inputs: Inputs) {
-        let shown: Rc<RefCell<Option<DefaultErrorView>>> = Rc::default();
+        let shown: Rc<RefCell<Option<ShownError>>> = Rc::default();
+        // A host's error view is owned by the component, not by the effect (whose
+        // owner is cleaned up each time it runs). Weak: the component's owner holds
+        // this effect, and a strong reference back would keep both alive forever.
+        let owner = Owner::current().map(|owner| owner.downgrade());
         let held = Rc::clone(&shown);
         Effect::new(move |previous: Option<SessionState>| {
             let now = inputs.state.get();
@@ -112,22 +139,57 @@ mod live {
             } else {
                 loading.remove();
             }
-            let error = match &now {
+            let mut error = match &now {
                 SessionState::Error {
                     error, retry_in, ..
-                } if inputs.default_error => {
-                    DefaultErrorView::build(error, *retry_in, inputs.retry)
-                }
+                } => match &inputs.error_view {
+                    None => DefaultErrorView::build(error, *retry_in, inputs.retry)
+                        .map(ShownError::Default),
+                    Some(ErrorView(render)) => {
+                        let owner = owner
+                            .as_ref()
+                            .and_then(WeakOwner::upgrade)
+                            .unwrap_or_default()
+                            .child();
+                        let view = owner.with(|| render(error.clone(), inputs.retry).build());
+                        Some(ShownError::Host(HostErrorView { owner, view }))
+                    }
+                },
                 _ => None,
             };
-            if let Some(view) = &error {
-                let _ = root.insert_before(&view.element, status.next_sibling().as_ref());
+            match &mut error {
+                Some(ShownError::Default(view)) => {
+                    let _ = root.insert_before(&view.element, status.next_sibling().as_ref());
+                }
+                Some(ShownError::Host(host)) => {
+                    host.view.mount(&root, status.next_sibling().as_ref());
+                }
+                None => {}
             }
             *held.borrow_mut() = error;
             now
         });
         let shown = SendWrapper::new(shown);
         on_cleanup(move || drop(shown.borrow_mut().take()));
+    }
+
+    /// The error view on the page, removed on drop.
+    enum ShownError {
+        Default(DefaultErrorView),
+        Host(HostErrorView),
+    }
+
+    /// A host's error view, mounted (not a reactive child: see the module's docs).
+    struct HostErrorView {
+        owner: Owner,
+        view: AnyViewState,
+    }
+
+    impl Drop for HostErrorView {
+        fn drop(&mut self) {
+            self.view.unmount();
+            self.owner.cleanup();
+        }
     }
 
     /// The default error view: the message, when the next attempt is, and a Retry button.

@@ -2,31 +2,14 @@
 //! It only reads state. Its props are the session's options ([`crate::options`], declared
 //! once for the hook and the component) plus the four that only a view has.
 
-use crate::markup::{classes, status_text};
+use crate::markup::{ErrorView, classes, status_text};
 use crate::options::{UseMomentsSessionOptions, with_options};
-use crate::protocol::MomentsError;
 use crate::session::SessionState;
 use crate::sizing::Height;
-use crate::use_moments_session::use_moments_session_with_options;
+use crate::use_moments_session::bind;
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
-use std::sync::Arc;
-
-/// Renders a custom error view: the error, and a callback that retries.
-#[derive(Clone)]
-pub struct ErrorView(Arc<dyn Fn(MomentsError, Callback<()>) -> AnyView + Send + Sync>);
-
-impl ErrorView {
-    /// Wraps `render`.
-    pub fn new<V: IntoView + 'static>(
-        render: impl Fn(MomentsError, Callback<()>) -> V + Send + Sync + 'static,
-    ) -> Self {
-        Self(Arc::new(move |error, retry| {
-            render(error, retry).into_any()
-        }))
-    }
-}
 
 /// Declares `<MomentsEmbed/>`: the view's own props, then every session option as a prop
 /// (type, default and documentation from [`with_options!`]).
@@ -126,10 +109,8 @@ fn render(
     let status = NodeRef::<html::P>::new();
     let placeholder = NodeRef::<html::Div>::new();
     let height = options.height;
-    let session = use_moments_session_with_options(root, options);
-    let state = session.state;
-    let retry = Callback::new(move |()| session.handle.retry());
-
+    let handle = bind(root, options);
+    let state = handle.state;
     #[cfg(moments_browser)]
     crate::markup::follow(
         crate::markup::Markup {
@@ -141,10 +122,12 @@ fn render(
             state,
             height,
             class,
-            retry,
-            default_error: error_view.is_none(),
+            retry: Callback::new(move |()| handle.retry()),
+            error_view,
         },
     );
+    #[cfg(not(moments_browser))]
+    let _ = (state, handle, error_view);
 
     let first = SessionState::Idle;
     let initial_class = classes(
@@ -158,15 +141,6 @@ fn render(
             <span class="moments-embed__spinner" aria-hidden="true"></span>
         }),
     };
-    // A host's error view is a Leptos view, so it stays a reactive child; `get`, not
-    // `with`: it runs outside the state's read guard.
-    let custom_error = error_view.map(|ErrorView(render)| {
-        move || match state.get() {
-            SessionState::Error { error, .. } => Some(render(error, retry)),
-            _ => None,
-        }
-    });
-
     view! {
         <div node_ref=root class=initial_class data-state=first.as_str() aria-busy="true">
             {server_rendered_stylesheet()}
@@ -176,7 +150,6 @@ fn render(
             // The frame itself is not here: the hook creates a fresh <iframe> per
             // request_uri inside this root (see `use_moments_session`).
             <div node_ref=placeholder class="moments-embed__loading">{loading}</div>
-            {custom_error}
         </div>
     }
 }

@@ -61,18 +61,20 @@ macro_rules! with_options {
             prefetch_margin: [String] = "300px".to_owned(),
                 prop(into),
                 set(|margin: impl Into<String>| margin.into());
-            /// The frame's accessible name (its `title`). Default "Infobip Moments
+            /// The frame's accessible name (its `title`). Unset (or a signal of `None`):
+            /// [`DEFAULT_FRAME_TITLE`](crate::DEFAULT_FRAME_TITLE), "Infobip Moments
             /// campaigns". Reactive: the frame on the page is renamed.
-            title: [::leptos::prelude::Signal<String>] = ::leptos::prelude::Signal::stored(crate::DEFAULT_FRAME_TITLE.to_owned()),
+            title: [::leptos::prelude::MaybeProp<String>] = ::leptos::prelude::MaybeProp::default(),
                 prop(into),
-                set(|title: impl Into<::leptos::prelude::Signal<String>>| title.into());
-            /// The frame's `sandbox` attribute. Default: scripts, same-origin, forms,
-            /// popups, downloads; never top navigation, so the frame cannot navigate your
-            /// page away. Read for each new frame (a browser applies `sandbox` only when a
+                set(|title: impl Into<::leptos::prelude::MaybeProp<String>>| title.into());
+            /// The frame's `sandbox` attribute. Unset:
+            /// [`DEFAULT_FRAME_SANDBOX`](crate::DEFAULT_FRAME_SANDBOX) (scripts,
+            /// same-origin, forms, popups, downloads; never top navigation, so the frame
+            /// cannot navigate your page away). Read for each new frame (a browser applies `sandbox` only when a
             /// frame navigates).
-            sandbox: [::leptos::prelude::Signal<String>] = ::leptos::prelude::Signal::stored(crate::DEFAULT_FRAME_SANDBOX.to_owned()),
+            sandbox: [::leptos::prelude::MaybeProp<String>] = ::leptos::prelude::MaybeProp::default(),
                 prop(into),
-                set(|sandbox: impl Into<::leptos::prelude::Signal<String>>| sandbox.into());
+                set(|sandbox: impl Into<::leptos::prelude::MaybeProp<String>>| sandbox.into());
             /// How the frame's messages are read. Default: this project's `moments:*`
             /// convention (what the sandbox speaks); see [`FrameAdapter`](crate::FrameAdapter)
             /// to map another.

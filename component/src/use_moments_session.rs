@@ -1,6 +1,6 @@
 //! `use_moments_session`: the session machine, bound to the browser.
 
-use crate::handle::MomentsSession;
+use crate::handle::{MomentsHandle, MomentsSession};
 use crate::options::UseMomentsSessionOptions;
 use leptos::html;
 use leptos::prelude::*;
@@ -50,16 +50,22 @@ pub fn use_moments_session_with_options(
     root: NodeRef<html::Div>,
     options: UseMomentsSessionOptions,
 ) -> MomentsSession {
-    let handle = options.handle.unwrap_or_default();
-
-    #[cfg(moments_browser)]
-    crate::driver::bind_to_browser(root, options, handle);
-    #[cfg(not(moments_browser))]
-    let _ = (root, options);
-
+    let handle = bind(root, options);
     MomentsSession {
         state: handle.state.into(),
         height: handle.height.into(),
         handle,
     }
+}
+
+/// The hook's work: runs the session in `root`, and returns its handle.
+/// (`<MomentsEmbed/>` reads the handle's signals directly: `bench/size.sh` counts every
+/// generic `Signal` wrapper a component instantiates.)
+pub(crate) fn bind(root: NodeRef<html::Div>, options: UseMomentsSessionOptions) -> MomentsHandle {
+    let handle = options.handle.unwrap_or_default();
+    #[cfg(moments_browser)]
+    crate::driver::bind_to_browser(root, options, handle);
+    #[cfg(not(moments_browser))]
+    let _ = (root, options);
+    handle
 }

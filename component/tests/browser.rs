@@ -954,15 +954,24 @@ async fn headers_reload_frame_events_and_a_custom_fetcher() {
 async fn custom_loading_and_error_views_replace_the_defaults() {
     let backend = Backend::install();
     backend.respond_after(300, 502, error_body("upstream_auth", "refused", false));
-    let error_view = ErrorView::new(|error: MomentsError, retry: Callback<()>| {
+    /// A host's context, which its error view reads.
+    #[derive(Clone)]
+    struct Brand(&'static str);
+    let cleaned_up = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&cleaned_up);
+    let error_view = ErrorView::new(move |error: MomentsError, retry: Callback<()>| {
+        let brand = use_context::<Brand>().map_or("no context", |b| b.0);
+        let counter = Arc::clone(&counter);
+        on_cleanup(move || *counter.lock().unwrap() += 1);
         view! {
-            <div class="mine">
+            <div class="mine" data-brand=brand>
                 <span>{format!("oops: {error}")}</span>
                 <button class="mine-retry" on:click=move |_| retry.run(())>"again"</button>
             </div>
         }
     });
     let page = mount(move || {
+        provide_context(Brand("acme"));
         view! {
             <MomentsEmbed lazy=false
                 loading=|| view! { <b class="my-spinner">"Loading…"</b> }
@@ -985,6 +994,15 @@ async fn custom_loading_and_error_views_replace_the_defaults() {
         page.find(".moments-embed__retry").is_none(),
         "the default view is replaced"
     );
+    assert_eq!(
+        page.find(".mine")
+            .unwrap()
+            .get_attribute("data-brand")
+            .as_deref(),
+        Some("acme"),
+        "the host's error view sees the host's context"
+    );
+    assert_eq!(*cleaned_up.lock().unwrap(), 0);
 
     // The custom view's own button is wired to the component's retry.
     backend.grant("u-after-custom-retry", 60);
@@ -1004,6 +1022,11 @@ async fn custom_loading_and_error_views_replace_the_defaults() {
     assert!(
         page.find(".mine").is_none(),
         "the error view is gone once ready"
+    );
+    assert_eq!(
+        *cleaned_up.lock().unwrap(),
+        1,
+        "and what it owned is cleaned up with it"
     );
     page.unmount().await;
 }

@@ -3,6 +3,7 @@
 //! frame's history; and which messages are the frame's.
 
 use super::Driver;
+use crate::options::{DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE};
 use crate::protocol::FrameSignal;
 use crate::session::FrameId;
 use leptos::prelude::GetUntracked;
@@ -26,8 +27,13 @@ impl Driver {
         };
         let _ = iframe.set_attribute("class", "moments-embed__frame");
         let _ = iframe.set_attribute("data-moments-frame", &frame.0.to_string());
-        let _ = iframe.set_attribute("title", &self.options.title.get_untracked());
-        let _ = iframe.set_attribute("sandbox", &self.options.sandbox.get_untracked());
+        let title = self.options.title.get_untracked();
+        let _ = iframe.set_attribute("title", title.as_deref().unwrap_or(DEFAULT_FRAME_TITLE));
+        let sandbox = self.options.sandbox.get_untracked();
+        let _ = iframe.set_attribute(
+            "sandbox",
+            sandbox.as_deref().unwrap_or(DEFAULT_FRAME_SANDBOX),
+        );
         let _ = HtmlElement::style(&iframe).set_property("height", &self.frame_height_css());
         iframe.set_src(url);
         self.frame_origin = web_sys::Url::new(url).ok().map(|u| u.origin());
@@ -43,9 +49,9 @@ impl Driver {
     }
 
     /// Renames the frame on the page (the `title` option changed).
-    pub(super) fn set_title(&self, title: &str) {
+    pub(super) fn set_title(&self, title: Option<&str>) {
         if let Some(frame) = &self.frame {
-            let _ = frame.set_attribute("title", title);
+            let _ = frame.set_attribute("title", title.unwrap_or(DEFAULT_FRAME_TITLE));
         }
     }
 

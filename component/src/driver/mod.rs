@@ -44,10 +44,19 @@ pub(crate) fn bind_to_browser(
     let slot: Rc<RefCell<Option<Shared>>> = Rc::default();
     let (height, title) = (options.height, options.title);
 
-    let started = Rc::clone(&slot);
+    // One effect both starts the driver once `root` is mounted and applies each change
+    // of the reactive options to it (one effect, not two: `bench/size.sh`).
+    let running = Rc::clone(&slot);
     Effect::new(move |_| {
         let Some(element) = root.get() else { return };
-        if started.borrow().is_some() {
+        let height = height.get();
+        let title = title.get();
+        let driver = running.borrow().as_ref().map(Rc::downgrade);
+        if let Some(me) = driver {
+            run(&me, move |d| {
+                d.set_title(title.as_deref());
+                d.set_height_mode(height)
+            });
             return;
         }
         let driver = Driver::start(element.into(), options.clone(), handle);
@@ -59,21 +68,7 @@ pub(crate) fn bind_to_browser(
             };
             dispatch(&me, input);
         })));
-        *started.borrow_mut() = Some(driver);
-    });
-
-    // The reactive options: each change is applied to the running driver.
-    let running = Rc::clone(&slot);
-    Effect::new(move |_| {
-        let height = height.get();
-        let title = title.get();
-        let driver = running.borrow().as_ref().map(Rc::downgrade);
-        if let Some(me) = driver {
-            run(&me, move |d| {
-                d.set_title(&title);
-                d.set_height_mode(height)
-            });
-        }
+        *running.borrow_mut() = Some(driver);
     });
 
     let slot = SendWrapper::new(slot);
