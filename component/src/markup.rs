@@ -7,8 +7,9 @@
 //! of the component's weight (12.2 KB gzip of 51.4, `bench/size.sh`). The markup and
 //! what it shows per state are unchanged; only who writes it changed. The root's class,
 //! `data-state`, `aria-busy`, the live status, the loading placeholder (kept as one
-//! element, detached while not loading) and the default error view are all written
-//! here, in one place, from one read of the state.
+//! element, detached while not loading) and the error view (the default one, built
+//! here, or a host's `error_view`, mounted in a child of the component's owner) are all
+//! written here, in one place, from one read of the state.
 //!
 //! Only the component does this: a host that uses the hook renders its own markup.
 
@@ -142,35 +143,41 @@ mod live {
             let mut error = match &now {
                 SessionState::Error {
                     error, retry_in, ..
-                } => match &inputs.error_view {
-                    None => DefaultErrorView::build(error, *retry_in, inputs.retry)
-                        .map(ShownError::Default),
-                    Some(ErrorView(render)) => {
-                        let owner = owner
-                            .as_ref()
-                            .and_then(WeakOwner::upgrade)
-                            .unwrap_or_default()
-                            .child();
-                        let view = owner.with(|| render(error.clone(), inputs.retry).build());
-                        Some(ShownError::Host(HostErrorView { owner, view }))
-                    }
-                },
+                } => show_error(&inputs, owner.as_ref(), error, *retry_in),
                 _ => None,
             };
-            match &mut error {
-                Some(ShownError::Default(view)) => {
-                    let _ = root.insert_before(&view.element, status.next_sibling().as_ref());
+            if let Some(shown) = error.as_mut() {
+                let place = status.next_sibling();
+                match shown {
+                    ShownError::Default(view) => {
+                        let _ = root.insert_before(&view.element, place.as_ref());
+                    }
+                    ShownError::Host(host) => host.view.mount(&root, place.as_ref()),
                 }
-                Some(ShownError::Host(host)) => {
-                    host.view.mount(&root, status.next_sibling().as_ref());
-                }
-                None => {}
             }
             *held.borrow_mut() = error;
             now
         });
         let shown = SendWrapper::new(shown);
         on_cleanup(move || drop(shown.borrow_mut().take()));
+    }
+
+    /// Builds the error view for `error`: the host's, or the default one.
+    fn show_error(
+        inputs: &Inputs,
+        owner: Option<&WeakOwner>,
+        error: &MomentsError,
+        retry_in: Option<Duration>,
+    ) -> Option<ShownError> {
+        let Some(ErrorView(render)) = &inputs.error_view else {
+            return DefaultErrorView::build(error, retry_in, inputs.retry).map(ShownError::Default);
+        };
+        let owner = owner
+            .and_then(WeakOwner::upgrade)
+            .unwrap_or_default()
+            .child();
+        let view = owner.with(|| render(error.clone(), inputs.retry).build());
+        Some(ShownError::Host(HostErrorView { owner, view }))
     }
 
     /// The error view on the page, removed on drop.
