@@ -23,10 +23,11 @@ setup:
 dist: setup
 	cd demo && PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
 
-## make bench: moments-par against a stub Infobip beside the same load sent straight to it, then beside a bare proxy (release build; about 8 min)
+## make bench: moments-par against a stub Infobip beside the same load sent straight to it, then beside a bare proxy, in throughput and in instructions per request (release build; about 10 min)
 bench:
 	bench/run
 	bench/pair
+	bench/instructions/run
 
 clean:
 	cargo clean

@@ -20,7 +20,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use moments_par::cli::{BatchedWriter, Cli, Flush, LogFormat, start};
+use moments_par::cli::{BatchedWriter, Cli, Flush, LogFormat, PlainFields, PlainText, start};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -70,8 +70,15 @@ fn init_logging(format: LogFormat) -> std::io::Result<Flush<std::io::Stderr>> {
         .with_writer(writer)
         .with_env_filter(filter);
     match format {
+        // In colour for a person at a terminal; elsewhere the same line without colour,
+        // by the shorter path of `PlainText` (the access line is written per request).
+        LogFormat::Text if std::io::IsTerminal::is_terminal(&std::io::stderr()) => {
+            builder.with_ansi(true).init();
+        }
         LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(false)
+            .fmt_fields(PlainFields)
+            .event_format(PlainText)
             .init(),
         LogFormat::Json => builder
             .json()

@@ -1,0 +1,400 @@
+//! The text log line, in the bytes of `tracing-subscriber`'s default format without
+//! colours (`Format<Full>` and `DefaultFields`, ANSI off: what the binary writes when
+//! stderr is not a terminal), by a shorter path.
+//!
+//! Why: the access line is written for every request, and the default formatter pays for
+//! generality it has no use for here: colour styles that paint nothing, `{:?}` on every
+//! string field (a per-character printability check), the message escaped a character
+//! at a time. `bench/instructions` counted about 21,000 instructions a request for the
+//! span and the access line, the largest part of what `moments-par` spends beyond a bare
+//! proxy. The tests below hold the output to the default formatter's, byte for byte;
+//! anything off the fast paths (a string that needs escaping, an error with sources, a
+//! `Debug` value) is handed to `DefaultFields` itself.
+
+use std::fmt::{self, Write as _};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::field::{RecordFields, VisitOutput};
+use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// `Format<Full>` with ANSI off: `{time} {LEVEL} {span{fields}:}… {target}: {fields}`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlainText;
+
+impl<S, N> FormatEvent<S, N> for PlainText
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        if SystemTime.format_time(&mut writer).is_err() {
+            writer.write_str("<unknown time>")?;
+        }
+        let meta = event.metadata();
+        writer.write_str(match *meta.level() {
+            Level::TRACE => " TRACE ",
+            Level::DEBUG => " DEBUG ",
+            Level::INFO => "  INFO ",
+            Level::WARN => "  WARN ",
+            Level::ERROR => " ERROR ",
+        })?;
+        if let Some(scope) = ctx.event_scope() {
+            let mut seen = false;
+            for span in scope.from_root() {
+                writer.write_str(span.metadata().name())?;
+                seen = true;
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    writer.write_char('{')?;
+                    writer.write_str(fields)?;
+                    writer.write_char('}')?;
+                }
+                writer.write_char(':')?;
+            }
+            if seen {
+                writer.write_char(' ')?;
+            }
+        }
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writer.write_char('\n')
+    }
+}
+
+/// `DefaultFields` without colour, with strings, integers and booleans written without
+/// `{:?}`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlainFields;
+
+impl<'writer> FormatFields<'writer> for PlainFields {
+    fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
+        let mut visitor = Visitor {
+            writer,
+            empty: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct Visitor<'a> {
+    writer: Writer<'a>,
+    /// Nothing written yet (so no separating space before the next field).
+    empty: bool,
+    result: fmt::Result,
+}
+
+impl Visitor<'_> {
+    /// Writes `name=` after the separating space (`r#` dropped, as `DefaultVisitor` does).
+    fn name(&mut self, field: &Field) -> fmt::Result {
+        if !std::mem::take(&mut self.empty) {
+            self.writer.write_char(' ')?;
+        }
+        let name = field.name();
+        self.writer
+            .write_str(name.strip_prefix("r#").unwrap_or(name))?;
+        self.writer.write_char('=')
+    }
+
+    /// Hands one field to `DefaultVisitor`, for the cases it alone knows how to write.
+    fn default(&mut self, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        let mut visitor = DefaultVisitor::new(self.writer.by_ref(), self.empty);
+        record(&mut visitor);
+        self.result = visitor.finish();
+        self.empty = false;
+    }
+}
+
+impl Visit for Visitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.result.is_err() {
+            return;
+        }
+        // `{:?}` of a str quotes it and escapes `"`, `\`, controls and anything not
+        // printable; printable ASCII otherwise comes out as it is.
+        let plain = value
+            .bytes()
+            .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\');
+        if field.name() == "message" || !plain {
+            return self.default(|v| v.record_str(field, value));
+        }
+        self.result = self.name(field).and_then(|()| {
+            self.writer.write_char('"')?;
+            self.writer.write_str(value)?;
+            self.writer.write_char('"')
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = self.name(field).and_then(|()| {
+            let mut digits = [0_u8; 20];
+            self.writer.write_str(decimal(value, &mut digits))
+        });
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = self.name(field).and_then(|()| {
+            if value < 0 {
+                self.writer.write_char('-')?;
+            }
+            let mut digits = [0_u8; 20];
+            self.writer
+                .write_str(decimal(value.unsigned_abs(), &mut digits))
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = self
+            .name(field)
+            .and_then(|()| self.writer.write_str(if value { "true" } else { "false" }));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.result.is_err() {
+            return;
+        }
+        self.default(|v| v.record_error(field, value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.result.is_err() {
+            return;
+        }
+        if field.name() != "message" {
+            // What `DefaultVisitor` writes without colour: `name=` and the value's `{:?}`.
+            self.result = self
+                .name(field)
+                .and_then(|()| write!(self.writer, "{value:?}"));
+            return;
+        }
+        // The message, with terminal escape sequences escaped (as `DefaultVisitor`
+        // does), a chunk at a time rather than a character at a time.
+        if !std::mem::take(&mut self.empty) {
+            self.result = self.writer.write_char(' ');
+        }
+        self.result = self
+            .result
+            .and_then(|()| write!(Sanitized(&mut self.writer), "{value:?}"));
+    }
+}
+
+/// `value` in decimal, in the end of `buffer`.
+fn decimal(mut value: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        // A digit: `value % 10` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (value % 10) as u8;
+        buffer[at] = b'0' + digit;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or("0")
+}
+
+/// Escapes what a terminal would act on, as `tracing-subscriber`'s `EscapingWriter`:
+/// ESC, BEL, BS, FF, DEL and the C1 controls (U+0080 to U+009F).
+struct Sanitized<'a, 'b>(&'a mut Writer<'b>);
+
+impl fmt::Write for Sanitized<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // C1 controls are encoded as 0xC2 0x80..=0x9F in UTF-8: a chunk without 0xC2 and
+        // without the five C0 controls needs nothing escaped.
+        if !s
+            .bytes()
+            .any(|b| matches!(b, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
+        {
+            return self.0.write_str(s);
+        }
+        for c in s.chars() {
+            match c {
+                '\x1b' => self.0.write_str("\\x1b")?,
+                '\x07' => self.0.write_str("\\x07")?,
+                '\x08' => self.0.write_str("\\x08")?,
+                '\x0c' => self.0.write_str("\\x0c")?,
+                '\x7f' => self.0.write_str("\\x7f")?,
+                '\u{80}'..='\u{9f}' => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
+                c => self.0.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Sink {
+        type Writer = Sink;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[derive(Debug)]
+    struct Outer(&'static str);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Outer {}
+
+    #[derive(Debug)]
+    struct WithSource(Outer);
+    impl fmt::Display for WithSource {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("outer")
+        }
+    }
+    impl std::error::Error for WithSource {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// Every kind of field, in spans and events, plain and in need of escaping.
+    fn log_everything() {
+        let span = tracing::info_span!(
+            "request",
+            method = %"POST",
+            route = "/api/moments/session",
+            r#type = "raw name",
+            quoted = "say \"hi\" \\ there",
+            unicode = "ünïcødé ✓",
+            control = "tab\tand\u{1b}[31m",
+            empty = "",
+            tenant = tracing::field::Empty,
+            count = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        span.record("tenant", "acme");
+        span.record("count", 7_u64);
+        let inner = tracing::warn_span!("inner");
+        let _inner = inner.enter();
+        tracing::info!(
+            latency = %format_args!("{} ms", 3),
+            status = 200_u16,
+            big = u64::MAX,
+            negative = -42_i64,
+            min = i64::MIN,
+            zero = 0_u64,
+            yes = true,
+            no = false,
+            ratio = 0.5_f64,
+            debugged = ?Some("x"),
+            "finished processing request"
+        );
+        tracing::warn!("a message with \u{1b}[31m colour and \u{85} a C1 control");
+        tracing::error!(
+            error = &WithSource(Outer("inner")) as &(dyn std::error::Error + 'static),
+            "failed"
+        );
+        tracing::error!(error = &Outer("alone") as &(dyn std::error::Error + 'static));
+        tracing::debug!(message = "a message as a str field", extra = "x");
+        tracing::trace!("{} formatted {}", "at", 2);
+    }
+
+    /// What the default formatter writes, with the same (fixed) clock.
+    fn render(plain: bool) -> String {
+        struct Noon;
+        impl FormatTime for Noon {
+            fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
+                w.write_str("2026-12-04T12:00:00.000000Z")
+            }
+        }
+        let sink = Sink::default();
+        let builder = tracing_subscriber::fmt()
+            .with_writer(sink.clone())
+            .with_ansi(false)
+            .with_max_level(Level::TRACE);
+        if plain {
+            let subscriber = builder
+                .fmt_fields(PlainFields)
+                .event_format(PlainText)
+                .finish();
+            tracing::subscriber::with_default(subscriber, log_everything);
+        } else {
+            let subscriber = builder.with_timer(Noon).finish();
+            tracing::subscriber::with_default(subscriber, log_everything);
+        }
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        // PlainText reads the real clock: put the fixed time in its place.
+        text.lines()
+            .map(|line| {
+                let (time, rest) = line.split_at(27);
+                assert!(time.ends_with('Z'), "{line}");
+                format!("2026-12-04T12:00:00.000000Z{rest}\n")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plain_format_writes_what_the_default_one_does() {
+        let default = render(false);
+        let plain = render(true);
+        assert_eq!(plain, default);
+        // And the cases are all there (a test that compares two empty logs proves little).
+        assert_eq!(default.lines().count(), 6, "{default}");
+        for expected in [
+            "request{method=POST route=\"/api/moments/session\" type=\"raw name\"",
+            "quoted=\"say \\\"hi\\\" \\\\ there\"",
+            "tenant=\"acme\" count=7}:inner: ",
+            "status=200 big=18446744073709551615 negative=-42 min=-9223372036854775808",
+            "\\x1b[31m colour and \\u{85} a C1",
+            "error=outer error.sources=[inner]",
+            " TRACE ",
+        ] {
+            assert!(default.contains(expected), "{expected} in {default}");
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
+            let mut buffer = [0; 20];
+            assert_eq!(decimal(n, &mut buffer), n.to_string());
+        }
+    }
+}
