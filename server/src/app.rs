@@ -5,6 +5,7 @@
 //! request id → trace span → `nosniff` → metrics → panic → timeout backstop.
 //! The session route adds CORS (when origins are listed) and the origin guard.
 
+use crate::edge::AroundLayer;
 use crate::error::AppError;
 use crate::metrics;
 use crate::ops::{self, Readiness};
@@ -14,7 +15,6 @@ use crate::service::SessionService;
 use crate::session;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use moments_protocol::ErrorCode;
@@ -47,7 +47,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
     let routes = Arc::clone(&service.0.routes);
     let metrics = Arc::clone(&service.0.metrics);
     let cors = service.0.origins.cors();
-    let guard = from_fn_with_state(Arc::clone(&service.0.origins), origin::guard);
+    let guard = AroundLayer(origin::Guard(Arc::clone(&service.0.origins)));
     let mut session = post(session::create_session)
         .fallback(method_not_allowed)
         .with_state(service.clone())
@@ -70,7 +70,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
         app = app.route(path, get(ops::metrics).with_state(Arc::clone(&metrics)));
     }
     let layers = ServiceBuilder::new()
-        .layer(from_fn(request_id::assign))
+        .layer(AroundLayer(request_id::AssignId))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_id::span)
@@ -82,7 +82,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(from_fn_with_state(metrics, metrics::track))
+        .layer(AroundLayer(metrics::Track(metrics)))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

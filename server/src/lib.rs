@@ -59,6 +59,7 @@ mod app;
 pub mod cli;
 mod config;
 mod config_error;
+mod edge;
 mod embeddings;
 mod error;
 mod metrics;

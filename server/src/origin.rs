@@ -12,12 +12,12 @@
 //!    since CSRF needs a victim's browser to carry the request.
 
 use crate::config_error::ConfigError;
+use crate::edge::Around;
 use crate::error::AppError;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{HeaderName, HeaderValue, Method, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use moments_protocol::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,16 +48,22 @@ impl OriginPolicy {
 
     /// Whether this request may act on the endpoint (see the module docs).
     pub(crate) fn check(&self, request: &Parts) -> Result<(), AppError> {
-        if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        self.check_request(&request.method, &request.headers, &request.uri)
+    }
+
+    /// [`check`](Self::check), for a request not split into parts.
+    pub(crate) fn check_request(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        uri: &Uri,
+    ) -> Result<(), AppError> {
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(());
         }
-        let origin = request.headers.get(header::ORIGIN);
+        let origin = headers.get(header::ORIGIN);
         let listed = origin.is_some_and(|o| self.trusted.contains(o));
-        match request
-            .headers
-            .get(SEC_FETCH_SITE)
-            .map(HeaderValue::as_bytes)
-        {
+        match headers.get(SEC_FETCH_SITE).map(HeaderValue::as_bytes) {
             Some(b"same-origin" | b"none") => return Ok(()),
             Some(_) if listed => return Ok(()),
             Some(_) => return Err(refused(origin)),
@@ -66,7 +72,7 @@ impl OriginPolicy {
         let Some(origin) = origin else {
             return Ok(());
         };
-        if listed || same_host(origin, request) {
+        if listed || same_host(origin, headers, uri) {
             Ok(())
         } else {
             Err(refused(Some(origin)))
@@ -95,16 +101,20 @@ impl OriginPolicy {
 }
 
 /// Middleware for the session route: refuses cross-origin writes with `403 forbidden`.
-pub(crate) async fn guard(
-    State(policy): State<Arc<OriginPolicy>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    if let Err(refusal) = policy.check(&parts) {
-        return refusal.into_response();
+#[derive(Clone)]
+pub(crate) struct Guard(pub(crate) Arc<OriginPolicy>);
+
+impl Around for Guard {
+    type Carry = ();
+    type Refusal = Response;
+
+    fn before(&self, request: &mut Request) -> Result<(), Response> {
+        self.0
+            .check_request(request.method(), request.headers(), request.uri())
+            .map_err(IntoResponse::into_response)
     }
-    next.run(Request::from_parts(parts, body)).await
+
+    fn after<B>((): (), _: &mut http::Response<B>) {}
 }
 
 fn refused(origin: Option<&HeaderValue>) -> AppError {
@@ -119,7 +129,7 @@ fn refused(origin: Option<&HeaderValue>) -> AppError {
 }
 
 /// Whether `Origin`'s host (and port) is the `Host` the request was sent to.
-fn same_host(origin: &HeaderValue, request: &Parts) -> bool {
+fn same_host(origin: &HeaderValue, headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(origin_host) = origin
         .to_str()
         .ok()
@@ -128,11 +138,10 @@ fn same_host(origin: &HeaderValue, request: &Parts) -> bool {
     else {
         return false;
     };
-    let host = request
-        .headers
+    let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri.authority().map(http::uri::Authority::as_str));
+        .or_else(|| uri.authority().map(http::uri::Authority::as_str));
     host.is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
 }
 

@@ -5,11 +5,11 @@
 //! `A-Z a-z 0-9 - _ . :`); anything else is replaced, so a header cannot forge log
 //! lines or bloat them.
 
+use crate::edge::Around;
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use http::{HeaderName, HeaderValue};
 use rand::RngCore;
+use std::convert::Infallible;
 use tracing::Span;
 
 /// The header that carries the id, both ways.
@@ -26,18 +26,28 @@ impl RequestId {
 }
 
 /// Middleware: picks the id, makes it available to the span, echoes it.
-pub(crate) async fn assign(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .filter(|v| is_sane(v.as_bytes()))
-        .cloned()
-        .unwrap_or_else(fresh);
-    request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(X_REQUEST_ID, id);
-    response
+#[derive(Clone, Copy)]
+pub(crate) struct AssignId;
+
+impl Around for AssignId {
+    type Carry = HeaderValue;
+    type Refusal = Infallible;
+
+    fn before(&self, request: &mut Request) -> Result<HeaderValue, Infallible> {
+        let id = request
+            .headers()
+            .get(&X_REQUEST_ID)
+            .filter(|v| is_sane(v.as_bytes()))
+            .cloned()
+            .unwrap_or_else(fresh);
+        request.headers_mut().insert(X_REQUEST_ID, id.clone());
+        request.extensions_mut().insert(RequestId(id.clone()));
+        Ok(id)
+    }
+
+    fn after<B>(id: HeaderValue, response: &mut http::Response<B>) {
+        response.headers_mut().insert(X_REQUEST_ID, id);
+    }
 }
 
 /// The span every request runs in: method, route (the matched path, never the raw

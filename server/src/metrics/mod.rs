@@ -18,11 +18,11 @@
 mod outcome;
 mod text;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use crate::edge::Around;
+use axum::extract::{MatchedPath, Request};
 use moments_protocol::ErrorCode;
 pub(crate) use outcome::UpstreamOutcome;
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -263,23 +263,28 @@ impl Drop for InFlight {
 
 /// Middleware: counts every answer by route and status, and error answers by code
 /// (from the `ErrorCode` that `AppError` leaves in the response extensions).
-pub(crate) async fn track(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("other", MatchedPath::as_str);
-    metrics.request(route, response.status().as_u16());
-    if let Some(code) = response.extensions().get::<ErrorCode>() {
-        metrics.error(*code);
+#[derive(Clone)]
+pub(crate) struct Track(pub(crate) Arc<Metrics>);
+
+impl Around for Track {
+    type Carry = (Arc<Metrics>, Option<MatchedPath>, Instant);
+    type Refusal = Infallible;
+
+    fn before(&self, request: &mut Request) -> Result<Self::Carry, Infallible> {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        Ok((Arc::clone(&self.0), route, Instant::now()))
     }
-    if route == metrics.session_route {
-        metrics.session_duration.observe(started.elapsed());
+
+    fn after<B>((metrics, route, started): Self::Carry, response: &mut http::Response<B>) {
+        let route = route.as_ref().map_or("other", MatchedPath::as_str);
+        metrics.request(route, response.status().as_u16());
+        if let Some(code) = response.extensions().get::<ErrorCode>() {
+            metrics.error(*code);
+        }
+        if route == metrics.session_route {
+            metrics.session_duration.observe(started.elapsed());
+        }
     }
-    response
 }
 
 #[cfg(test)]
