@@ -11,7 +11,9 @@
 //! anything off the fast paths (a string that needs escaping, an error with sources, a
 //! `Debug` value) is handed to `DefaultFields` itself.
 
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
+use std::time::UNIX_EPOCH;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::{RecordFields, VisitOutput};
@@ -35,7 +37,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        if SystemTime.format_time(&mut writer).is_err() {
+        if write_now(&mut writer).is_err() {
             writer.write_str("<unknown time>")?;
         }
         let meta = event.metadata();
@@ -69,6 +71,83 @@ where
         writer.write_str(": ")?;
         ctx.format_fields(writer.by_ref(), event)?;
         writer.write_char('\n')
+    }
+}
+
+/// The time as tracing-subscriber's `SystemTime` writes it (RFC 3339 in UTC, with
+/// microseconds), with the part down to the second formatted once a second per thread:
+/// `write!` of seven numbers was 2,000 instructions a line (`bench/instructions`).
+fn write_now(writer: &mut Writer<'_>) -> fmt::Result {
+    thread_local! {
+        /// The second last written, and its `YYYY-MM-DDTHH:MM:SS.`
+        static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+    }
+    let Ok(since) = std::time::SystemTime::now().duration_since(UNIX_EPOCH) else {
+        return SystemTime.format_time(writer);
+    };
+    let secs = since.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != secs {
+        match second_prefix(secs) {
+            Some(formatted) => prefix = formatted,
+            // Past the year 9999: the general formatter's `+` form.
+            None => return SystemTime.format_time(writer),
+        }
+        SECOND.set((secs, prefix));
+    }
+    let mut text = [0_u8; 27];
+    text[..20].copy_from_slice(&prefix);
+    put_digits(&mut text[20..26], since.subsec_micros());
+    text[26] = b'Z';
+    writer.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` for `secs` after the epoch; `None` past the year 9999.
+fn second_prefix(secs: u64) -> Option<[u8; 20]> {
+    let (year, month, day) = civil_date(secs / 86_400);
+    if year > 9999 {
+        return None;
+    }
+    let time = secs % 86_400;
+    let mut out = *b"0000-00-00T00:00:00.";
+    // Each value fits its field: year <= 9999, the others below 100.
+    #[allow(clippy::cast_possible_truncation)]
+    {
+        put_digits(&mut out[0..4], year as u32);
+        put_digits(&mut out[5..7], month);
+        put_digits(&mut out[8..10], day);
+        put_digits(&mut out[11..13], (time / 3600) as u32);
+        put_digits(&mut out[14..16], (time / 60 % 60) as u32);
+        put_digits(&mut out[17..19], (time % 60) as u32);
+    }
+    Some(out)
+}
+
+/// The proleptic Gregorian date (year, month, day) `days` after 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for days that are not negative).
+fn civil_date(days: u64) -> (u64, u32, u32) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    // Below 32 and 13: the casts cannot truncate.
+    #[allow(clippy::cast_possible_truncation)]
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    #[allow(clippy::cast_possible_truncation)]
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + u64::from(month <= 2), month, day)
+}
+
+/// `value` in decimal, zero-padded to fill `out` (its high digits dropped if too long).
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        // `value % 10` is below 10.
+        #[allow(clippy::cast_possible_truncation)]
+        let d = (value % 10) as u8;
+        *digit = b'0' + d;
+        value /= 10;
     }
 }
 
@@ -388,6 +467,65 @@ mod tests {
         ] {
             assert!(default.contains(expected), "{expected} in {default}");
         }
+    }
+
+    #[test]
+    fn the_clock_writes_what_the_default_one_does() {
+        // Against an independent formatter (HTTP dates) over 300 years of seconds,
+        // leap days and century years included.
+        let mut secs = 0_u64;
+        while secs < 300 * 365 * 86_400 {
+            let prefix = second_prefix(secs).unwrap();
+            let prefix = std::str::from_utf8(&prefix).unwrap();
+            let http = httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            // "Thu, 01 Jan 1970 00:00:00 GMT" against "1970-01-01T00:00:00."
+            let month = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ]
+            .iter()
+            .position(|m| *m == &http[8..11])
+            .unwrap()
+                + 1;
+            let expected = format!(
+                "{}-{month:02}-{}T{}.",
+                &http[12..16],
+                &http[5..7],
+                &http[17..25]
+            );
+            assert_eq!(prefix, expected, "{secs}");
+            secs += 86_400 * 29 + 3_607;
+        }
+        for (secs, expected) in [
+            (0, "1970-01-01T00:00:00."),
+            (951_782_400, "2000-02-29T00:00:00."),
+            (4_107_542_399, "2100-02-28T23:59:59."),
+            (4_107_542_400, "2100-03-01T00:00:00."),
+            (253_402_300_799, "9999-12-31T23:59:59."),
+        ] {
+            assert_eq!(
+                std::str::from_utf8(&second_prefix(secs).unwrap()).unwrap(),
+                expected
+            );
+        }
+        assert!(
+            second_prefix(253_402_300_800).is_none(),
+            "the year 10000 goes the long way"
+        );
+
+        // And now, as both write it (again if a second turned between the two).
+        for _ in 0..3 {
+            let (mut ours, mut theirs) = (String::new(), String::new());
+            write_now(&mut Writer::new(&mut ours)).unwrap();
+            SystemTime
+                .format_time(&mut Writer::new(&mut theirs))
+                .unwrap();
+            assert_eq!(ours.len(), 27, "{ours}");
+            assert!(ours.ends_with('Z'));
+            if ours[..19] == theirs[..19] {
+                return;
+            }
+        }
+        panic!("the two clocks never agreed to the second");
     }
 
     #[test]
