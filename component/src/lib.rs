@@ -56,6 +56,7 @@ pub mod protocol;
 pub mod session;
 mod sizing;
 mod stylesheet;
+mod text;
 mod use_moments_session;
 
 pub use browser::{LiveResources, live_resources};

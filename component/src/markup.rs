@@ -254,6 +254,6 @@ mod live {
     /// When the next automatic attempt is, in whole seconds rounded up.
     fn retry_text(wait: Duration) -> String {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        format!("Trying again in {secs} s.")
+        crate::text::with_decimal("Trying again in ", secs, " s.")
     }
 }

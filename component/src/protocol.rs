@@ -205,7 +205,11 @@ pub fn parse_error_response<J: JsonView>(status: u16, body: Option<&J>) -> Momen
     MomentsError::Http {
         status,
         code: None,
-        message: format!("The server answered with status {status}."),
+        message: crate::text::with_decimal(
+            "The server answered with status ",
+            u64::from(status),
+            ".",
+        ),
         retryable: matches!(status, 408 | 429 | 500..=599),
     }
 }
@@ -283,13 +287,16 @@ impl FrameSignal {
             }
             Self::Event { name, data } => {
                 !name.is_empty()
-                    && name.chars().count() <= MAX_EVENT_NAME_CHARS
                     && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b':'))
+                    // ASCII only (just checked): its length is its count of characters.
+                    && name.len() <= MAX_EVENT_NAME_CHARS
                     && data.len() <= MAX_FRAME_MESSAGE_BYTES
             }
-            Self::Refused { message, .. } => message.chars().count() <= MAX_ERROR_MESSAGE_CHARS,
+            Self::Refused { message, .. } => {
+                crate::text::chars_at_most(message, MAX_ERROR_MESSAGE_CHARS)
+            }
         };
         valid.then_some(self)
     }

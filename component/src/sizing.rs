@@ -68,7 +68,7 @@ fn px(value: f64) -> String {
     // outside u32 saturates, which is what a CSS length would do with it anyway.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let whole = value.ceil().max(0.0) as u32;
-    format!("{whole}px")
+    crate::text::with_decimal("", u64::from(whole), "px")
 }
 
 #[cfg(test)]

@@ -26,7 +26,10 @@ impl Driver {
             return;
         };
         let _ = iframe.set_attribute("class", "moments-embed__frame");
-        let _ = iframe.set_attribute("data-moments-frame", &frame.0.to_string());
+        let _ = iframe.set_attribute(
+            "data-moments-frame",
+            &crate::text::with_decimal("", frame.0, ""),
+        );
         let title = self.options.title.get_untracked();
         let _ = iframe.set_attribute("title", title.as_deref().unwrap_or(DEFAULT_FRAME_TITLE));
         let sandbox = self.options.sandbox.get_untracked();
