@@ -1,33 +1,12 @@
 //! Numbers in text without `format!`: each integer type a `format!` prints brings its own
 //! `Display` and the `String` writer into the bundle (`bench/size.sh`), for sentences
-//! that only ever need a decimal.
-
-/// Appends `n` in decimal.
-pub(crate) fn push_decimal(out: &mut String, n: u64) {
-    let mut digits = [0_u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        // `rest % 10` is below 10.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (rest % 10) as u8;
-        digits[at] = b'0' + digit;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[at..] {
-        out.push(char::from(digit));
-    }
-}
+//! that only ever need a decimal (`itoa`, already built for serde_json, writes it).
 
 /// `before`, `n` in decimal, `after`.
 pub(crate) fn with_decimal(before: &str, n: u64, after: &str) -> String {
     let mut out = String::with_capacity(before.len() + 20 + after.len());
     out.push_str(before);
-    push_decimal(&mut out, n);
+    out.push_str(itoa::Buffer::new().format(n));
     out.push_str(after);
     out
 }

@@ -220,24 +220,18 @@ impl Visit for Visitor<'_> {
         if self.result.is_err() {
             return;
         }
-        self.result = self.name(field).and_then(|()| {
-            let mut digits = [0_u8; 20];
-            self.writer.write_str(decimal(value, &mut digits))
-        });
+        self.result = self
+            .name(field)
+            .and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         if self.result.is_err() {
             return;
         }
-        self.result = self.name(field).and_then(|()| {
-            if value < 0 {
-                self.writer.write_char('-')?;
-            }
-            let mut digits = [0_u8; 20];
-            self.writer
-                .write_str(decimal(value.unsigned_abs(), &mut digits))
-        });
+        self.result = self
+            .name(field)
+            .and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -276,23 +270,6 @@ impl Visit for Visitor<'_> {
             .result
             .and_then(|()| write!(Sanitized(&mut self.writer), "{value:?}"));
     }
-}
-
-/// `value` in decimal, in the end of `buffer`.
-fn decimal(mut value: u64, buffer: &mut [u8; 20]) -> &str {
-    let mut at = buffer.len();
-    loop {
-        at -= 1;
-        // A digit: `value % 10` is below 10, so the cast cannot truncate.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (value % 10) as u8;
-        buffer[at] = b'0' + digit;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buffer[at..]).unwrap_or("0")
 }
 
 /// Escapes what a terminal would act on, as `tracing-subscriber`'s `EscapingWriter`:
@@ -526,13 +503,5 @@ mod tests {
             }
         }
         panic!("the two clocks never agreed to the second");
-    }
-
-    #[test]
-    fn decimals() {
-        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
-            let mut buffer = [0; 20];
-            assert_eq!(decimal(n, &mut buffer), n.to_string());
-        }
     }
 }
