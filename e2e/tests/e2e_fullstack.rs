@@ -45,7 +45,10 @@ async fn before_hydration(s: &Session, path: &str) -> Value {
     s.browser
         .wait()
         .at_most(Duration::from_secs(2))
-        .for_element(Locator::Css(".moments-embed"))
+        // The spinner is the component's last element: once it is parsed, the whole
+        // placeholder is (the parser may yield mid-page, and the page load strategy is
+        // `none`, so the root alone can be in the DOM without its children).
+        .for_element(Locator::Css(".moments-embed .moments-embed__spinner"))
         .await
         .expect("the server-rendered component");
     s.browser.execute(RECORDERS, vec![]).await.unwrap()
