@@ -33,11 +33,20 @@ wait_for_port() { # port, pid
 }
 kib() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; } # pid, VmRSS|VmHWM
 stub_connections() { curl -fsS "$STUB_URL/__stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'; }
-load() { "$BIN/examples/bench_load" --warmup "$WARMUP" "$@"; }
+# PIN=1: the targets on CPU 1, the stub and the load generator on CPU 0, so a target's
+# throughput is what one core of its own serves, not what the scheduler leaves it.
+if [[ ${PIN:-0} == 1 ]]; then
+  CLIENT_CPU=(taskset -c 0)
+  TARGET_CPU="taskset -c 1"
+else
+  CLIENT_CPU=()
+  TARGET_CPU=""
+fi
+load() { "${CLIENT_CPU[@]}" "$BIN/examples/bench_load" --warmup "$WARMUP" "$@"; }
 start_target() { # name -> sets TARGET_PID and TARGET_URL
   local port
   port=$(free_port)
-  PORT=$port "bench/targets/$1" >"$OUT/$1.log" 2>&1 &
+  PORT=$port WRAP="$TARGET_CPU ${WRAP:-}" "bench/targets/$1" >"$OUT/$1.log" 2>&1 &
   TARGET_PID=$!
   pids+=("$TARGET_PID")
   wait_for_port "$port" "$TARGET_PID"
@@ -45,7 +54,7 @@ start_target() { # name -> sets TARGET_PID and TARGET_URL
 }
 
 STUB_PORT=$(free_port)
-"$BIN/examples/bench_stub" --listen "127.0.0.1:$STUB_PORT" >"$OUT/stub.log" 2>&1 &
+"${CLIENT_CPU[@]}" "$BIN/examples/bench_stub" --listen "127.0.0.1:$STUB_PORT" >"$OUT/stub.log" 2>&1 &
 stub=$!
 pids+=("$stub")
 wait_for_port "$STUB_PORT" "$stub"

@@ -229,12 +229,13 @@ impl SessionService {
             .inspect_err(|error| log_upstream_failure(error, &key))?;
         drop(slot);
         // Recorded on the request span, and so on its single access line (request_id.rs).
+        // In one call: the subscriber is reached, and the span's fields appended, once.
         let span = tracing::Span::current();
-        span.record("tenant", tracing::field::display(&key));
-        span.record("embedding", name);
-        span.record(
-            "request_uri",
-            tracing::field::display(fingerprint(&grant.request_uri)),
+        tracing::record_all!(
+            span,
+            tenant = %key,
+            embedding = name,
+            request_uri = %fingerprint(&grant.request_uri),
         );
         Ok(SessionGrant {
             request_uri: grant.request_uri,

@@ -121,6 +121,22 @@ async fn the_key_is_in_no_response_no_log_line_and_no_debug_print() {
             logs.contains("request_id="),
             "every line in a request span: {logs}"
         );
+        // The served request's one access line carries what the handler recorded late.
+        let access = logs
+            .lines()
+            .find(|line| line.contains("finished processing request") && line.contains("ru#"))
+            .unwrap();
+        let at = |field: &str| {
+            access
+                .find(field)
+                .unwrap_or_else(|| panic!("{field} in {access}"))
+        };
+        assert!(
+            at(" request_id=") < at(" tenant=")
+                && at(" tenant=") < at(" embedding=")
+                && at(" embedding=") < at(" request_uri=ru#"),
+            "{access}"
+        );
         // ...at every level, from every crate, and nowhere the key or a request URI.
         assert!(logs.contains("TRACE"), "really captured at TRACE");
         assert!(logs.lines().count() > 50, "{}", logs.lines().count());
