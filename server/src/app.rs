@@ -14,9 +14,10 @@ use crate::request_id;
 use crate::service::SessionService;
 use crate::session;
 use axum::Router;
+use axum::handler::Handler as _;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post_service};
 use moments_protocol::ErrorCode;
 use std::any::Any;
 use std::sync::Arc;
@@ -46,15 +47,18 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(
 ) -> Router<S> {
     let routes = Arc::clone(&service.0.routes);
     let metrics = Arc::clone(&service.0.metrics);
-    let cors = service.0.origins.cors();
-    let guard = AroundLayer(origin::Guard(Arc::clone(&service.0.origins)));
-    let mut session = post(session::create_session)
-        .fallback(method_not_allowed)
-        .with_state(service.clone())
-        .layer(guard);
-    if let Some(cors) = cors {
-        session = session.layer(cors);
-    }
+    // CORS and the origin guard around the handler and around the other methods' 405,
+    // composed as services: `MethodRouter::layer` would box each in a route of its own,
+    // which every request then clones and whose future it boxes (`bench/instructions`).
+    let around = ServiceBuilder::new()
+        .option_layer(service.0.origins.cors())
+        .layer(AroundLayer(origin::Guard(Arc::clone(&service.0.origins))));
+    let session = post_service(
+        around
+            .clone()
+            .service(session::create_session.with_state(service.clone())),
+    )
+    .fallback_service(around.service(method_not_allowed.with_state(())));
     let mut app = Router::new().route(&routes.session_path, session);
     if let Some(path) = &routes.ops.healthz {
         app = app.route(path, get(ops::healthz));
