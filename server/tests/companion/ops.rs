@@ -89,3 +89,71 @@ async fn request_ids_are_kept_when_sane_and_replaced_when_not() {
     let id = replaced.header("x-request-id").unwrap();
     assert!(id != forged && id.len() == 24, "{id}");
 }
+
+#[tokio::test]
+async fn every_answer_gets_the_shared_layers_alone_or_merged_into_a_host() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let app = router(config(&stub.url, &fresh_key())).unwrap();
+        let host = axum::Router::new()
+            .route("/host", axum::routing::get(|| async { "the host's own" }))
+            .merge(app.clone());
+        for (name, app) in [("alone", &app), ("merged", &host)] {
+            for (what, request, status) in [
+                ("the session", session(), StatusCode::OK),
+                (
+                    "another method",
+                    Request::get("/api/moments/session"),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                ),
+                (
+                    "an operations route",
+                    Request::get("/healthz"),
+                    StatusCode::OK,
+                ),
+                ("no route", Request::get("/nowhere"), StatusCode::NOT_FOUND),
+            ] {
+                let answer = call(app, request, "{}").await;
+                assert_eq!(answer.status, status, "{what}, {name}: {}", answer.text);
+                assert_eq!(
+                    answer.header("x-request-id").map(str::len),
+                    Some(24),
+                    "{what}, {name}"
+                );
+                assert_eq!(
+                    answer.header("x-content-type-options"),
+                    Some("nosniff"),
+                    "{what}, {name}"
+                );
+            }
+        }
+        // The host's own routes are the host's: none of the layers.
+        let own = call(&host, Request::get("/host"), "").await;
+        assert_eq!(own.text, "the host's own");
+        assert_eq!(own.header("x-request-id"), None);
+        // Each answer above was counted once, under its route.
+        let text = call(&app, Request::get("/metrics"), "").await.text;
+        for (series, value) in [
+            (
+                "moments_par_http_requests_total{route=\"/api/moments/session\",status=\"200\"}",
+                2.0,
+            ),
+            (
+                "moments_par_http_requests_total{route=\"/api/moments/session\",status=\"405\"}",
+                2.0,
+            ),
+            (
+                "moments_par_http_requests_total{route=\"/healthz\",status=\"200\"}",
+                2.0,
+            ),
+            (
+                "moments_par_http_requests_total{route=\"other\",status=\"404\"}",
+                2.0,
+            ),
+        ] {
+            assert_eq!(metric(&text, series), Some(value), "{series} in\n{text}");
+        }
+        stub.shutdown().await;
+    })
+    .await;
+}
