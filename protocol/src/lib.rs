@@ -313,15 +313,11 @@ mod tests {
         assert_eq!(fingerprint("abc"), fingerprint("abc"));
         assert_ne!(fingerprint("abc"), fingerprint("abd"));
         assert_eq!(fingerprint("x").len(), "ru#".len() + 8);
-        // FNV-1a's published values, written as eight hex digits.
+        // FNV-1a's published values, written as eight hex digits; the last one (from an
+        // independent implementation) keeps its leading zeros.
         assert_eq!(fingerprint(""), "ru#811c9dc5");
         assert_eq!(fingerprint("a"), "ru#e40c292c");
         assert_eq!(fingerprint("foobar"), "ru#bf9cf968");
-        for secret in ["", "a", "urn:ietf:params:oauth:request_uri:x", "ünï"] {
-            let hash = secret.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-                (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-            });
-            assert_eq!(fingerprint(secret), format!("ru#{hash:08x}"));
-        }
+        assert_eq!(fingerprint("cfx"), "ru#0076912c");
     }
 }

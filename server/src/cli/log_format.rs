@@ -235,6 +235,13 @@ impl Visitor<'_> {
         self.writer.write_char('=')
     }
 
+    /// Writes `name=text`, for a value `{:?}` writes as it is (numbers, booleans).
+    fn unquoted(&mut self, field: &Field, text: &str) {
+        if self.result.is_ok() {
+            self.result = self.name(field).and_then(|()| self.writer.write_str(text));
+        }
+    }
+
     /// Hands one field to `DefaultVisitor`, for the cases it alone knows how to write.
     fn default(&mut self, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
         if let Err(error) = self.writer.flush() {
@@ -269,30 +276,15 @@ impl Visit for Visitor<'_> {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
+        self.unquoted(field, itoa::Buffer::new().format(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
+        self.unquoted(field, itoa::Buffer::new().format(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = self
-            .name(field)
-            .and_then(|()| self.writer.write_str(if value { "true" } else { "false" }));
+        self.unquoted(field, if value { "true" } else { "false" });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
