@@ -4,8 +4,9 @@ use crate::config_error::ConfigError;
 use crate::embeddings::Embeddings;
 use crate::ops::OpsRoutes;
 use crate::par_client::ParClientConfig;
-use crate::rate_limit::{RateLimit, RateLimitStore};
+use crate::rate_limit::{ClientIp, RateLimit, RateLimitStore};
 use crate::tenant::{SingleTenant, Tenant, TenantResolver};
+use crate::trusted_proxies::TrustedProxies;
 use crate::upstream_gate::UpstreamLimit;
 use http::HeaderName;
 use moments_protocol::DEFAULT_ENDPOINT;
@@ -52,7 +53,7 @@ pub struct Config {
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) rate_limit_store: RateLimitStore,
-    pub(crate) client_ip_header: Option<HeaderName>,
+    pub(crate) client_ip: ClientIp,
     pub(crate) upstream_limit: UpstreamLimit,
     pub(crate) upstream_deadline: Duration,
     pub(crate) ops: OpsRoutes,
@@ -68,7 +69,7 @@ impl fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("rate_limit", &self.rate_limit)
             .field("rate_limit_store", &self.rate_limit_store)
-            .field("client_ip_header", &self.client_ip_header)
+            .field("client_ip", &self.client_ip)
             .field("upstream_limit", &self.upstream_limit)
             .field("upstream_deadline", &self.upstream_deadline)
             .field("ops", &self.ops)
@@ -90,7 +91,7 @@ impl Config {
             allowed_origins: Vec::new(),
             rate_limit: Some(RateLimit::default()),
             rate_limit_store: RateLimitStore::InProcess,
-            client_ip_header: None,
+            client_ip: ClientIp::default(),
             upstream_limit: UpstreamLimit::default(),
             upstream_deadline: Duration::from_secs(10),
             // A router merged into someone else's app adds no public routes it was not
@@ -150,10 +151,20 @@ impl Config {
 
     /// Reads the client's address for rate limiting from this header (its last
     /// entry), as set by a reverse proxy you control, instead of the socket peer.
-    /// Only set it when every request passes that proxy: clients can send it too.
+    /// Clients can send it too: set it only when every request passes that proxy, or
+    /// name the proxy with [`Config::with_trusted_proxies`].
     #[must_use]
     pub fn with_client_ip_header(mut self, header: HeaderName) -> Self {
-        self.client_ip_header = Some(header);
+        self.client_ip.header = Some(header);
+        self
+    }
+
+    /// Believes the client IP header only on connections from `proxies`; from any other
+    /// peer, the peer itself is the client. (The trusted-header tenant takes them too:
+    /// [`TrustedHeader::only_from`](crate::TrustedHeader::only_from).)
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.client_ip.proxies = Some(proxies);
         self
     }
 

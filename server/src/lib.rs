@@ -74,6 +74,7 @@ mod session;
 mod static_files;
 mod tenant;
 mod trusted_header;
+mod trusted_proxies;
 mod upstream_gate;
 
 pub use config::Config;
@@ -93,6 +94,7 @@ pub use service::SessionService;
 pub use session::parse_session_request;
 pub use tenant::{EmbeddingAccess, SingleTenant, Tenant, TenantRejection, TenantResolver};
 pub use trusted_header::{TenantsFile, TrustedHeader};
+pub use trusted_proxies::TrustedProxies;
 pub use upstream_gate::UpstreamLimit;
 
 use axum::Router;

@@ -106,17 +106,12 @@ impl SessionService {
             rate_limiter: match (config.rate_limit, config.rate_limit_store) {
                 (None, _) => None,
                 (Some(limit), RateLimitStore::InProcess) => {
-                    Some(Arc::new(RateLimiter::new(limit, config.client_ip_header)))
+                    Some(Arc::new(RateLimiter::new(limit, config.client_ip)))
                 }
                 #[cfg(feature = "redis")]
                 (Some(limit), RateLimitStore::Redis(store)) => Some(Arc::new(
-                    RateLimiter::shared(
-                        limit,
-                        config.client_ip_header,
-                        store,
-                        Arc::clone(&metrics),
-                    )
-                    .map_err(ConfigError::new)?,
+                    RateLimiter::shared(limit, config.client_ip, store, Arc::clone(&metrics))
+                        .map_err(ConfigError::new)?,
                 )),
             },
             upstream: Arc::new(UpstreamGate::new(

@@ -3,8 +3,10 @@
 //! in a header; a TOML file maps that name to the Infobip tenant.
 //!
 //! Only safe when every request reaches the companion through that proxy, and the
-//! proxy overwrites the header (clients can send it too). The companion then never
-//! needs to know how users sign in.
+//! proxy overwrites the header (clients can send it too). Name the proxy with
+//! [`TrustedHeader::only_from`] (`--trusted-proxies`) and the companion checks the first
+//! half itself: the header of any other peer is refused. The companion then never needs
+//! to know how users sign in.
 //!
 //! The file:
 //! ```toml
@@ -23,10 +25,13 @@
 use crate::config_error::ConfigError;
 use crate::par_client::EmbeddingId;
 use crate::tenant::{EmbeddingAccess, Tenant, TenantRejection, TenantResolver};
+use crate::trusted_proxies::TrustedProxies;
+use axum::extract::ConnectInfo;
 use http::HeaderName;
 use http::request::Parts;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
 use std::path::Path;
 
 /// The contents of a tenants file: embeddings by name and tenants by header value.
@@ -137,6 +142,7 @@ impl TenantsFile {
 pub struct TrustedHeader {
     header: HeaderName,
     tenants: HashMap<String, Tenant>,
+    proxies: Option<TrustedProxies>,
 }
 
 impl TrustedHeader {
@@ -145,7 +151,17 @@ impl TrustedHeader {
         Self {
             header,
             tenants: HashMap::new(),
+            proxies: None,
         }
+    }
+
+    /// Believes the header only on connections from `proxies` (the auth proxy's
+    /// addresses): a request from any other peer, or with no peer address known, is
+    /// answered `401 unauthorized`, whatever it claims.
+    #[must_use]
+    pub fn only_from(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Some(proxies);
+        self
     }
 
     /// Adds the tenant selected by the header value `value`; its key becomes `value`.
@@ -165,11 +181,28 @@ impl TrustedHeader {
 
 impl TenantResolver for TrustedHeader {
     fn resolve(&self, request: &Parts) -> Result<Tenant, TenantRejection> {
+        let not_signed_in = || {
+            TenantRejection::Unauthenticated(
+                "You are not signed in (or your sign-in did not reach this server). Please sign in and try again.".into(),
+            )
+        };
+        if let Some(proxies) = &self.proxies
+            && proxies.peer_of(request).is_none()
+        {
+            // Said to the operator, not to the client: which peer, and what to check.
+            let peer = request
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip());
+            tracing::info!(
+                ?peer,
+                "a session request that did not come from a trusted proxy: refused (MOMENTS_TRUSTED_PROXIES)"
+            );
+            return Err(not_signed_in());
+        }
         let mut values = request.headers.get_all(&self.header).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
-            return Err(TenantRejection::Unauthenticated(
-                "You are not signed in (or your sign-in did not reach this server). Please sign in and try again.".into(),
-            ));
+            return Err(not_signed_in());
         };
         value
             .to_str()
@@ -242,6 +275,25 @@ mod tests {
             Err(TenantRejection::Forbidden(_))
         ));
         assert!(r.resolve(&with(&["acme", "globex"])).is_err());
+    }
+
+    #[test]
+    fn with_trusted_proxies_only_their_header_counts() {
+        let r = resolver().only_from(TrustedProxies::parse(["10.0.0.0/8"]).unwrap());
+        let from = |peer: &str| {
+            let mut request = with(&["acme"]);
+            request
+                .extensions
+                .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            request
+        };
+        assert_eq!(r.resolve(&from("10.0.0.2:5000")).unwrap().key, "acme");
+        for refused in [from("192.0.2.9:5000"), with(&["acme"])] {
+            assert!(matches!(
+                r.resolve(&refused),
+                Err(TenantRejection::Unauthenticated(_))
+            ));
+        }
     }
 
     #[test]

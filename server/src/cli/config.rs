@@ -9,6 +9,7 @@ use crate::ops::OpsRoutes;
 use crate::par_client::{EmbeddingId, ParClientConfig, RetryPolicy};
 use crate::tenant::{EmbeddingAccess, SingleTenant, Tenant};
 use crate::trusted_header::{TenantsFile, TrustedHeader};
+use crate::trusted_proxies::TrustedProxies;
 use crate::upstream_gate::UpstreamLimit;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -71,6 +72,10 @@ impl Cli {
         if let Some(header) = &self.client_ip_header {
             config = config.with_client_ip_header(header.clone());
         }
+        let proxies = self.trusted_proxies()?;
+        if let Some(proxies) = &proxies {
+            config = config.with_trusted_proxies(proxies.clone());
+        }
         #[cfg(feature = "redis")]
         if let Some(url) = &self.rate_limit_store {
             let mut store = crate::RedisStore::new(url.clone());
@@ -81,7 +86,11 @@ impl Cli {
         }
         config = match (&self.tenant_header, file) {
             (Some(header), Some(file)) => {
-                config.with_tenants(self.trusted_header(header.clone(), file, &embeddings)?)
+                let resolver = self.trusted_header(header.clone(), file, &embeddings)?;
+                config.with_tenants(match proxies {
+                    Some(proxies) => resolver.only_from(proxies),
+                    None => resolver,
+                })
             }
             (Some(_), None) => {
                 return Err(ConfigError::new(
@@ -101,6 +110,26 @@ impl Cli {
         };
         config.validate()?;
         Ok(config)
+    }
+
+    /// `--trusted-proxies`, if any: only with a header to believe, and a warning when a
+    /// header is believed from anyone.
+    fn trusted_proxies(&self) -> Result<Option<TrustedProxies>, ConfigError> {
+        let headers = self.tenant_header.is_some() || self.client_ip_header.is_some();
+        if self.trusted_proxies.is_empty() {
+            if headers {
+                tracing::warn!(
+                    "MOMENTS_TENANT_HEADER or MOMENTS_CLIENT_IP_HEADER is believed from any client that reaches this server: make sure only your proxy can, or name it in MOMENTS_TRUSTED_PROXIES"
+                );
+            }
+            return Ok(None);
+        }
+        if !headers {
+            return Err(ConfigError::new(
+                "MOMENTS_TRUSTED_PROXIES only says whose MOMENTS_TENANT_HEADER or MOMENTS_CLIENT_IP_HEADER to believe: set one of those, or leave it out",
+            ));
+        }
+        TrustedProxies::parse(&self.trusted_proxies).map(Some)
     }
 
     fn api_key(&self) -> Result<SecretString, ConfigError> {

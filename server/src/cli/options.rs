@@ -152,6 +152,13 @@ pub struct Cli {
     #[arg(long, env = "MOMENTS_TENANTS_FILE", help_heading = "Tenants")]
     pub tenants_file: Option<PathBuf>,
 
+    /// The proxies in front of this server (addresses or networks, e.g.
+    /// 10.0.0.0/8,fd00::/8): --tenant-header and --client-ip-header are believed only
+    /// on connections from them. From any other peer the tenant header is refused (401)
+    /// and the client IP header ignored.
+    #[arg(long, env = "MOMENTS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = values::trusted_proxy, help_heading = "Tenants")]
+    pub trusted_proxies: Vec<String>,
+
     /// Session requests per client: N/s, N/min or N/h, or off.
     #[arg(long, env = "MOMENTS_RATE_LIMIT", default_value = "60/min", value_parser = values::rate, help_heading = "Rate limiting")]
     pub rate_limit: RateSetting,

@@ -3,6 +3,7 @@
 
 use crate::par_client::EmbeddingId;
 use crate::rate_limit::RateLimit;
+use crate::trusted_proxies::TrustedProxies;
 use http::HeaderName;
 use secrecy::SecretString;
 use std::convert::Infallible;
@@ -125,6 +126,13 @@ pub(crate) fn named_embedding(raw: &str) -> Result<NamedEmbedding, String> {
         name: name.to_owned(),
         id: EmbeddingId::parse(id).ok_or_else(usage)?,
     })
+}
+
+/// One entry of `--trusted-proxies`, checked here so that clap names the bad one.
+pub(crate) fn trusted_proxy(raw: &str) -> Result<String, String> {
+    TrustedProxies::parse([raw])
+        .map(|_| raw.trim().to_owned())
+        .map_err(|error| error.to_string())
 }
 
 pub(crate) fn header_name(raw: &str) -> Result<HeaderName, String> {

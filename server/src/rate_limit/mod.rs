@@ -21,6 +21,7 @@ mod store;
 pub use store::{RedisStore, StoreFailure, StoreUrl};
 
 use crate::tenant::ACCOUNT_KEY;
+use crate::trusted_proxies::TrustedProxies;
 use axum::extract::ConnectInfo;
 use http::HeaderName;
 use http::request::Parts;
@@ -97,10 +98,18 @@ pub(crate) enum Refusal {
     StoreUnavailable,
 }
 
+/// Where a client's address comes from: a proxy's header when one is configured (and,
+/// with trusted proxies listed, only on a connection from one of them), else the peer.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClientIp {
+    pub(crate) header: Option<HeaderName>,
+    pub(crate) proxies: Option<TrustedProxies>,
+}
+
 /// The limiter: who the client is, and the buckets, here or in the shared store.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
-    client_ip_header: Option<HeaderName>,
+    client_ip: ClientIp,
     warned_no_address: AtomicBool,
     buckets: Buckets,
 }
@@ -114,10 +123,10 @@ enum Buckets {
 
 impl RateLimiter {
     /// `limit` must have validated (positive rate and burst, non-zero period).
-    pub(crate) fn new(limit: RateLimit, client_ip_header: Option<HeaderName>) -> Self {
+    pub(crate) fn new(limit: RateLimit, client_ip: ClientIp) -> Self {
         let (interval, tolerance) = gcra(limit);
         Self {
-            client_ip_header,
+            client_ip,
             warned_no_address: AtomicBool::new(false),
             buckets: Buckets::Local(LocalBuckets::new(interval, tolerance)),
         }
@@ -127,13 +136,13 @@ impl RateLimiter {
     #[cfg(feature = "redis")]
     pub(crate) fn shared(
         limit: RateLimit,
-        client_ip_header: Option<HeaderName>,
+        client_ip: ClientIp,
         store: RedisStore,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
         let (interval, tolerance) = gcra(limit);
         Ok(Self {
-            client_ip_header,
+            client_ip,
             warned_no_address: AtomicBool::new(false),
             buckets: Buckets::Shared(Box::new(shared::RedisLimiter::new(
                 store, interval, tolerance, metrics,
@@ -177,9 +186,13 @@ impl RateLimiter {
     }
 
     /// The peer's address (by /64 for IPv6), from the configured header when a proxy
-    /// sets it, else from `ConnectInfo`.
+    /// sets it (a trusted one, when they are listed), else from `ConnectInfo`.
     fn client_address(&self, request: &Parts) -> Option<IpAddr> {
-        let from_header = self.client_ip_header.as_ref().and_then(|name| {
+        let ClientIp { header, proxies } = &self.client_ip;
+        let believed = proxies
+            .as_ref()
+            .is_none_or(|proxies| proxies.peer_of(request).is_some());
+        let from_header = header.as_ref().filter(|_| believed).and_then(|name| {
             let value = request.headers.get(name)?.to_str().ok()?;
             // The last entry is the one the nearest (trusted) proxy added.
             value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
@@ -239,7 +252,8 @@ mod tests {
 
     #[test]
     fn a_client_gets_its_burst_then_waits_one_interval() {
-        let limiter = RateLimiter::new(RateLimit::per_minute(60).with_burst(3), None);
+        let limiter =
+            RateLimiter::new(RateLimit::per_minute(60).with_burst(3), ClientIp::default());
         let me = from("10.0.0.1:1000");
         for _ in 0..3 {
             assert_eq!(limiter.check_now("t", &me), Ok(()));
@@ -256,7 +270,7 @@ mod tests {
 
     #[test]
     fn ipv6_clients_are_keyed_by_their_64_and_ports_do_not_matter() {
-        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), None);
+        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), ClientIp::default());
         assert_eq!(limiter.check_now("t", &from("[2001:db8:1:2::1]:1")), Ok(()));
         assert!(
             limiter
@@ -271,7 +285,11 @@ mod tests {
     #[test]
     fn a_trusted_header_names_the_client_behind_a_proxy() {
         let header = HeaderName::from_static("x-forwarded-for");
-        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), Some(header));
+        let client_ip = ClientIp {
+            header: Some(header),
+            proxies: None,
+        };
+        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), client_ip);
         let mut a = from("127.0.0.1:1");
         a.headers
             .insert("x-forwarded-for", "6.6.6.6, 1.1.1.1".parse().unwrap());
@@ -288,8 +306,44 @@ mod tests {
     }
 
     #[test]
+    fn with_trusted_proxies_only_theirs_is_believed() {
+        let client_ip = ClientIp {
+            header: Some(HeaderName::from_static("x-forwarded-for")),
+            proxies: Some(TrustedProxies::parse(["10.0.0.0/8"]).unwrap()),
+        };
+        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), client_ip);
+        let via = |peer: &str, claimed: &str| {
+            let mut request = from(peer);
+            request
+                .headers
+                .insert("x-forwarded-for", claimed.parse().unwrap());
+            request
+        };
+        // Through the proxy: each claimed client has its own bucket.
+        assert_eq!(
+            limiter.check_now("t", &via("10.0.0.2:1", "1.1.1.1")),
+            Ok(())
+        );
+        assert_eq!(
+            limiter.check_now("t", &via("10.0.0.2:2", "2.2.2.2")),
+            Ok(())
+        );
+        // Straight from a client: a new claim every time buys nothing, its own address
+        // is its bucket.
+        assert_eq!(
+            limiter.check_now("t", &via("192.0.2.9:1", "3.3.3.3")),
+            Ok(())
+        );
+        assert!(
+            limiter
+                .check_now("t", &via("192.0.2.9:2", "4.4.4.4"))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn without_an_address_the_tenant_is_the_client() {
-        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), None);
+        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), ClientIp::default());
         let anonymous = http::Request::new(()).into_parts().0;
         assert_eq!(limiter.check_now("t", &anonymous), Ok(()));
         assert!(limiter.check_now("t", &anonymous).is_err());

@@ -70,7 +70,7 @@ async fn help_lists_every_option_with_its_environment_variable_and_default() {
 
 #[tokio::test]
 async fn a_bad_configuration_is_refused_with_what_to_fix() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--embedding-id", "42"], "set INFOBIP_API_KEY"),
         (&["--infobip-api-key", "k"], "set MOMENTS_EMBEDDING_ID"),
         (
@@ -138,6 +138,21 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
                 "/api/moments/session",
             ],
             "is also an operations path",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embedding-id",
+                "1",
+                "--trusted-proxies",
+                "10.0.0.0/8",
+            ],
+            "set one of those, or leave it out",
+        ),
+        (
+            &["--trusted-proxies", "10.0.0.0/8,proxy.internal"],
+            "trusted proxy `proxy.internal` is not an IP address",
         ),
     ];
     for (args, expected) in cases {
@@ -278,6 +293,68 @@ async fn stop_while_busy(signal: &str) {
             }
         }
         assert!(!body.contains(&key));
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+/// Trusted-header mode over a real socket: the tenant header counts only when the
+/// connection comes from a listed proxy. The test's client is 127.0.0.1, so it is the
+/// proxy in one run and a stranger in the other.
+#[tokio::test]
+async fn the_tenant_header_counts_only_from_a_trusted_proxy() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let dir = std::env::temp_dir().join(format!("moments-par-proxies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tenants = dir.join("tenants.toml");
+        std::fs::write(&tenants, "[tenants.acme]\nentity_id = \"acme\"\n").unwrap();
+        let mut statuses = Vec::new();
+        for proxies in ["127.0.0.1", "10.0.0.0/8,fd00::/8"] {
+            let mut child = binary(&[
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--infobip-base-url",
+                &stub.url,
+                "--embedding-id",
+                "42",
+                "--tenant-header",
+                "x-org",
+                "--tenants-file",
+                tenants.to_str().unwrap(),
+                "--trusted-proxies",
+                proxies,
+            ])
+            .env("INFOBIP_API_KEY", fresh_key())
+            .spawn()
+            .unwrap();
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let url = listening(&mut child, Arc::clone(&lines)).await;
+            let answer = reqwest::Client::new()
+                .post(format!("{url}/api/moments/session"))
+                .header("content-type", "application/json")
+                .header("x-org", "acme")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            let body: serde_json::Value = answer.json().await.unwrap();
+            statuses.push((status, body["error"]["code"].as_str().map(str::to_owned)));
+            child.kill().await.unwrap();
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            statuses,
+            [(200, None), (401, Some("unauthorized".to_owned()))],
+            "from the proxy: served; from anyone else: refused, whatever the header says"
+        );
+        assert_eq!(stub.calls(), 1, "the refused request cost Infobip nothing");
+        let (_, sent) = stub.last_request().unwrap();
+        let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
+        assert_eq!(sent["entity_id"], "acme", "minted for the header's tenant");
         stub.shutdown().await;
     })
     .await;
