@@ -55,6 +55,28 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame() {
             !page.contains(&s.api_key),
             "the API key never reaches the page"
         );
+
+        // The bundle came precompressed from `moments-par --static-dir` (the release
+        // build writes a .br and a .gz of each asset): brotli, which the browser asks for
+        // first, and the module it decoded is the one running this page.
+        let encoding = s
+            .browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const wasm = performance.getEntriesByType('resource')
+                   .find((entry) => entry.name.endsWith('.wasm'));
+                 if (!wasm) { done('no wasm resource'); }
+                 else fetch(wasm.name).then((r) => done(r.headers.get('content-encoding')),
+                                            (e) => done(String(e)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            encoding,
+            serde_json::json!("br"),
+            "the demo's wasm over the wire"
+        );
     })
     .await;
 }

@@ -185,6 +185,7 @@ async fn static_files_carry_csp_caching_and_security_headers() {
         std::fs::write(dir.join("app-0123456789abcdef.js"), "boot=()=>{}").unwrap();
         // Served as it is: ServeDir does not read it, so any bytes stand in for gzip.
         std::fs::write(dir.join("app-0123456789abcdef.js.gz"), b"\x1f\x8b stand-in").unwrap();
+        std::fs::write(dir.join("app-0123456789abcdef.js.br"), b"brotli stand-in").unwrap();
         std::fs::write(dir.join("robots.txt"), "").unwrap();
         let server = serve(&[
             "--infobip-api-key", "k", "--embedding-id", "42",
@@ -230,6 +231,18 @@ async fn static_files_carry_csp_caching_and_security_headers() {
         assert_eq!(gzipped.headers()["content-encoding"], "gzip", "the .gz beside it");
         assert_eq!(gzipped.headers()["content-type"], "text/javascript", "still a script");
         assert_eq!(&gzipped.bytes().await.unwrap()[..], b"\x1f\x8b stand-in");
+        // What browsers send: brotli is smaller (the demo's wasm: 98 KB against 116), so
+        // it goes first.
+        let from_a_browser = reqwest::Client::new()
+            .get(format!("{}/app-0123456789abcdef.js", server.url()))
+            .header("accept-encoding", "gzip, deflate, br, zstd")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(from_a_browser.headers()["content-encoding"], "br", "the .br beside it");
+        assert_eq!(from_a_browser.headers()["content-type"], "text/javascript");
+        assert_eq!(from_a_browser.headers()["vary"], "accept-encoding");
+        assert_eq!(&from_a_browser.bytes().await.unwrap()[..], b"brotli stand-in");
         assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
         assert!(asset.headers().get("content-security-policy").is_none());
         assert_eq!(get("/robots.txt").await.unwrap().headers()["cache-control"], "no-cache");
