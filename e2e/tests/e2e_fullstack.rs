@@ -44,7 +44,10 @@ async fn before_hydration(s: &Session, path: &str) -> Value {
     s.browser.goto(&format!("{}{path}", s.url)).await.unwrap();
     s.browser
         .wait()
-        .at_most(Duration::from_secs(2))
+        // Returns as soon as the element is there; the bound is only for a failure
+        // (2 s was too short once, with four of these pages loading at once on a busy
+        // two-core machine).
+        .at_most(Duration::from_secs(10))
         // The spinner is the component's last element: once it is parsed, the whole
         // placeholder is (the parser may yield mid-page, and the page load strategy is
         // `none`, so the root alone can be in the DOM without its children).

@@ -92,11 +92,9 @@ impl Network {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (entry, None),
         };
-        let address = canonical(
-            address
-                .parse::<IpAddr>()
-                .map_err(|_| invalid("is not an IP address"))?,
-        );
+        let address = address
+            .parse::<IpAddr>()
+            .map_err(|_| invalid("is not an IP address"))?;
         let bits = if address.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => bits,
@@ -106,6 +104,11 @@ impl Network {
                 .filter(|prefix| *prefix <= bits)
                 .ok_or_else(|| invalid("has a prefix length out of range"))?,
         };
+        // `::ffff:10.0.0.0/104` is `10.0.0.0/8`, as the peers it should match are.
+        let (address, prefix) = match canonical(address) {
+            v4 @ IpAddr::V4(_) if address.is_ipv6() && prefix >= 96 => (v4, prefix - 96),
+            _ => (address, prefix),
+        };
         let network = Self { address, prefix };
         if mask(address, prefix) != bits_of(address) {
             return Err(invalid("has bits set past its prefix length"));
@@ -113,9 +116,16 @@ impl Network {
         Ok(network)
     }
 
+    /// Whether this network holds `address` (in canonical form). An IPv6 network holds
+    /// the IPv4 addresses it holds mapped (`::/0` holds them all); an IPv4 network holds
+    /// no IPv6 address.
     fn contains(self, address: IpAddr) -> bool {
-        address.is_ipv4() == self.address.is_ipv4()
-            && mask(address, self.prefix) == bits_of(self.address)
+        let address = match (self.address, address) {
+            (IpAddr::V6(_), IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
+            (IpAddr::V4(_), IpAddr::V6(_)) => return false,
+            _ => address,
+        };
+        mask(address, self.prefix) == bits_of(self.address)
     }
 }
 
@@ -175,11 +185,15 @@ mod tests {
         assert!(!narrow.contains(ip("127.0.0.1")));
         // A v4 peer on a dual-stack socket matches its v4 network.
         assert!(narrow.contains(ip("::ffff:10.1.2.3")));
-        assert!(
-            TrustedProxies::parse(["::/0"])
-                .unwrap()
-                .contains(ip("2001:db8::1"))
-        );
+        let everyone_v6 = TrustedProxies::parse(["::/0"]).unwrap();
+        assert!(everyone_v6.contains(ip("2001:db8::1")));
+        assert!(everyone_v6.contains(ip("10.0.0.1")), "as ::ffff:10.0.0.1");
+        // A network written IPv4-mapped is the IPv4 network it maps.
+        let mapped = TrustedProxies::parse(["::ffff:10.0.0.0/104", "::ffff:192.0.2.7"]).unwrap();
+        assert!(mapped.contains(ip("10.9.9.9")) && mapped.contains(ip("::ffff:10.9.9.9")));
+        assert!(mapped.contains(ip("192.0.2.7")));
+        assert!(!mapped.contains(ip("11.0.0.1")) && !mapped.contains(ip("192.0.2.8")));
+        assert_eq!(format!("{mapped:?}"), "[10.0.0.0/8, 192.0.2.7/32]");
         assert!(
             TrustedProxies::parse(Vec::<String>::new())
                 .unwrap()
