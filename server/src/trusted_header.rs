@@ -33,6 +33,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The contents of a tenants file: embeddings by name and tenants by header value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -143,6 +145,8 @@ pub struct TrustedHeader {
     header: HeaderName,
     tenants: HashMap<String, Tenant>,
     proxies: Option<TrustedProxies>,
+    /// Whether a refusal by `proxies` was logged yet.
+    warned: Arc<AtomicBool>,
 }
 
 impl TrustedHeader {
@@ -152,6 +156,7 @@ impl TrustedHeader {
             header,
             tenants: HashMap::new(),
             proxies: None,
+            warned: Arc::default(),
         }
     }
 
@@ -189,15 +194,18 @@ impl TenantResolver for TrustedHeader {
         if let Some(proxies) = &self.proxies
             && proxies.peer_of(request).is_none()
         {
-            // Said to the operator, not to the client: which peer, and what to check.
-            let peer = request
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(peer)| peer.ip());
-            tracing::info!(
-                ?peer,
-                "a session request that did not come from a trusted proxy: refused (MOMENTS_TRUSTED_PROXIES)"
-            );
+            // Said to the operator once (each refusal also has its 401 access line):
+            // anyone who reaches the port could otherwise write a line per request.
+            if !self.warned.swap(true, Ordering::Relaxed) {
+                let peer = request
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(peer)| peer.ip());
+                tracing::warn!(
+                    ?peer,
+                    "a session request that did not come from a trusted proxy: refused (MOMENTS_TRUSTED_PROXIES; said once)"
+                );
+            }
             return Err(not_signed_in());
         }
         let mut values = request.headers.get_all(&self.header).iter();

@@ -130,7 +130,7 @@ impl Network {
 }
 
 /// An IPv4 peer on a dual-stack socket is `::ffff:a.b.c.d`; it is matched as `a.b.c.d`.
-fn canonical(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,

@@ -21,7 +21,7 @@ mod store;
 pub use store::{RedisStore, StoreFailure, StoreUrl};
 
 use crate::tenant::ACCOUNT_KEY;
-use crate::trusted_proxies::TrustedProxies;
+use crate::trusted_proxies::{TrustedProxies, canonical};
 use axum::extract::ConnectInfo;
 use http::HeaderName;
 use http::request::Parts;
@@ -193,7 +193,14 @@ impl RateLimiter {
             .as_ref()
             .is_none_or(|proxies| proxies.peer_of(request).is_some());
         let from_header = header.as_ref().filter(|_| believed).and_then(|name| {
-            let value = request.headers.get(name)?.to_str().ok()?;
+            // The last line too: a proxy may add its own line rather than extend one.
+            let value = request
+                .headers
+                .get_all(name)
+                .iter()
+                .next_back()?
+                .to_str()
+                .ok()?;
             // The last entry is the one the nearest (trusted) proxy added.
             value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
         });
@@ -208,11 +215,8 @@ impl RateLimiter {
                 "no client address (serve the app with into_make_service_with_connect_info::<SocketAddr>(), or set a client IP header): rate limiting per tenant only, and not at all for the shared account tenant"
             );
         }
-        address.map(|ip| match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-            },
+        address.map(|ip| match canonical(ip) {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
             v4 @ IpAddr::V4(_) => v4,
         })
     }
@@ -327,6 +331,16 @@ mod tests {
         assert_eq!(
             limiter.check_now("t", &via("10.0.0.2:2", "2.2.2.2")),
             Ok(())
+        );
+        // A proxy that adds a line of its own rather than extending the client's: its
+        // line (the last) names the client, not the one the client sent.
+        let mut appended = via("10.0.0.2:3", "9.9.9.9");
+        appended
+            .headers
+            .append("x-forwarded-for", "1.1.1.1".parse().unwrap());
+        assert!(
+            limiter.check_now("t", &appended).is_err(),
+            "1.1.1.1's bucket"
         );
         // Straight from a client: a new claim every time buys nothing, its own address
         // is its bucket.
