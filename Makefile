@@ -19,9 +19,9 @@ soak:
 setup:
 	scripts/setup
 
-## make dist: build the demo for release into demo/dist/ (served by `moments-par --static-dir demo/dist`)
+## make dist: build the demo for release into dist/ (served by `moments-par --static-dir dist`)
 dist: setup
-	cd demo && PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
+	PATH="$(CURDIR)/.tools/binaryen/node_modules/.bin:$$PATH" trunk build --release
 
 ## make bench: moments-par against a stub Infobip beside the same load sent straight to it, then beside a bare proxy, in throughput and in instructions per request (release build; about 10 min)
 bench:
@@ -31,4 +31,4 @@ bench:
 
 clean:
 	cargo clean
-	rm -rf demo/dist examples/csr-app/dist .tools
+	rm -rf dist examples/csr-app/dist .tools

@@ -50,6 +50,7 @@ pub(crate) fn App() -> impl IntoView {
                     "Ready-made customer journeys, powered by Infobip Moments. "
                     "Pick a use case, set it up in a few steps, and watch how it performs."
                 </p>
+                <crate::companion::CompanionNotice moments=moments/>
                 <MomentsEmbed handle=moments on_event=on_event/>
             </main>
             <aside class="shell__side" aria-label="Integration details">
@@ -60,7 +61,7 @@ pub(crate) fn App() -> impl IntoView {
                     </p>
                     <p class="panel__hint">
                         "Frame height: "
-                        {move || moments.height().get().map_or("not reported".to_owned(), |h| format!("{h} px"))}
+                        {move || moments.reported_height().get().map_or("not reported".to_owned(), |h| format!("{h} px"))}
                     </p>
                 </section>
                 <crate::faults::FaultPanel moments=moments/>

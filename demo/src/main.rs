@@ -1,7 +1,9 @@
 //! The trunk demo: a host app ("Acme Commerce") with `<MomentsEmbed/>` on its Campaigns
-//! page. Run `make demo` and open the URL it prints.
+//! page. `trunk serve` at the repository's root builds and serves it; `make demo` also
+//! starts the companion it talks to.
 
 mod app;
+mod companion;
 mod faults;
 
 fn main() {

@@ -78,10 +78,6 @@ impl Driver {
         panic!("{binary} did not listen on port {port} within 5 s");
     }
 
-    pub(crate) async fn connect(&self) -> Client {
-        self.connect_with(capabilities(self.engine)).await
-    }
-
     pub(crate) async fn connect_with(&self, capabilities: Value) -> Client {
         let Value::Object(capabilities) = capabilities else {
             unreachable!("capabilities are a JSON object")
@@ -134,10 +130,10 @@ impl Driver {
     }
 }
 
-/// The session capabilities for `engine`: `component/webdriver.json`'s options for it,
+/// The session capabilities for `engine`: `webdriver.json`'s options for it,
 /// plus headless mode (and, for Chromium as root, no sandbox).
 pub(crate) fn capabilities(engine: Engine) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../component/webdriver.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../webdriver.json");
     let file: Value = serde_json::from_str(
         &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
@@ -166,6 +162,26 @@ pub(crate) fn capabilities(engine: Engine) -> Value {
             json!({ "browserName": "firefox", "moz:firefoxOptions": options })
         }
     }
+}
+
+/// `capabilities` for `engine` with `prefs` added to the browser's own preferences
+/// (nothing added when `prefs` is not an object).
+pub(crate) fn with_prefs(mut capabilities: Value, engine: Engine, prefs: &Value) -> Value {
+    let Value::Object(prefs) = prefs else {
+        return capabilities;
+    };
+    let options = match engine {
+        Engine::Chromium => "goog:chromeOptions",
+        Engine::Firefox => "moz:firefoxOptions",
+    };
+    let target = &mut capabilities[options]["prefs"];
+    if !target.is_object() {
+        *target = json!({});
+    }
+    for (name, value) in prefs {
+        target[name] = value.clone();
+    }
+    capabilities
 }
 
 pub(crate) fn free_port() -> u16 {

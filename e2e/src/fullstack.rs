@@ -1,12 +1,15 @@
 //! The full-stack example (`examples/fullstack`), end to end: its own server binary
 //! (leptos_axum rendering and hydrating the pages, the companion inside), pointed at a
-//! sandbox on 127.0.0.1, driven in headless Chromium.
+//! sandbox on 127.0.0.1 whose frame is on another site (`localhost`), driven in headless
+//! Chromium.
 //!
 //! Between the browser and the app sits a small proxy that holds the browser's files
 //! (`/pkg/…`, the wasm and its loader) back for [`HYDRATION_DELAY`], so a test sees the
-//! server's HTML on its own before hydration, and can watch what hydration changes.
+//! server's HTML on its own before hydration, and can watch what hydration changes. It
+//! also records every request that reaches the app, and the app's log is kept
+//! ([`Observed`]), so a test sees which transport a page really used.
 
-use crate::{Driver, Engine, SERIAL, Session, TEST_LIMIT, free_port, target_dir};
+use crate::{Driver, Engine, SERIAL, Session, TEST_LIMIT, frame_url, free_port, target_dir};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
@@ -16,9 +19,51 @@ use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::PoisonError;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, Command};
+
+/// What reached the full-stack app's server, and what it logged, during one test.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// `"<METHOD> <path>"` of every request the browser sent it.
+    requests: Arc<Mutex<Vec<String>>>,
+    /// Its log lines (stderr and stdout), without colour.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Observed {
+    fn record(list: &Mutex<Vec<String>>, line: String) {
+        list.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
+    }
+
+    fn snapshot(list: &Mutex<Vec<String>>) -> Vec<String> {
+        list.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl Session {
+    /// `"<METHOD> <path>"` of every request the full-stack app received so far.
+    pub fn app_requests(&self) -> Vec<String> {
+        let observed = self.fullstack.as_ref().expect("a full-stack session");
+        Observed::snapshot(&observed.requests)
+    }
+
+    /// How many requests the full-stack app received for `method` and `path`.
+    pub fn app_requests_to(&self, method: &str, path: &str) -> usize {
+        let wanted = format!("{method} {path}");
+        self.app_requests().iter().filter(|r| **r == wanted).count()
+    }
+
+    /// Every line the full-stack app has logged so far.
+    pub fn app_log(&self) -> Vec<String> {
+        let observed = self.fullstack.as_ref().expect("a full-stack session");
+        Observed::snapshot(&observed.log)
+    }
+}
 
 /// How long the proxy holds the browser's wasm and loader back.
 pub const HYDRATION_DELAY: Duration = Duration::from_millis(2500);
@@ -59,6 +104,7 @@ where
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
         .env("LEPTOS_OUTPUT_NAME", "fullstack")
         .env("LEPTOS_SITE_ROOT", &site)
         .env("LEPTOS_SITE_PKG_DIR", "pkg")
@@ -66,14 +112,23 @@ where
         .env("INFOBIP_BASE_URL", sandbox.base_url())
         .env("INFOBIP_API_KEY", DEFAULT_API_KEY)
         .env("MOMENTS_EMBEDDING_ID", DEFAULT_EMBEDDING_ID)
-        .env("MOMENTS_IFRAME_BASE_URL", sandbox.base_url())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("MOMENTS_IFRAME_BASE_URL", frame_url(sandbox.base_url()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let observed = Observed::default();
+    let mut readers = Vec::new();
+    if let Some(out) = app.stdout.take() {
+        readers.push(tokio::spawn(keep_lines(out, Arc::clone(&observed.log))));
+    }
+    if let Some(err) = app.stderr.take() {
+        readers.push(tokio::spawn(keep_lines(err, Arc::clone(&observed.log))));
+    }
     wait_for_port(&app_addr).await;
-    let (proxy_url, proxy) = start_proxy(format!("http://{app_addr}")).await;
+    let (proxy_url, proxy) =
+        start_proxy(format!("http://{app_addr}"), Arc::clone(&observed.requests)).await;
 
     let driver = Driver::start(Engine::Chromium).await;
     let mut capabilities = crate::capabilities(Engine::Chromium);
@@ -83,8 +138,10 @@ where
         browser: browser.clone(),
         url: proxy_url,
         sandbox_url: sandbox.base_url().to_owned(),
+        frame_url: frame_url(sandbox.base_url()),
         api_key: DEFAULT_API_KEY.to_owned(),
         backend: None,
+        fullstack: Some(observed),
     };
     let outcome = tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(session))).await;
 
@@ -94,6 +151,9 @@ where
     driver.stop(&browsers).await;
     proxy.abort();
     stop(&mut app).await;
+    for reader in readers {
+        reader.abort();
+    }
     sandbox.shutdown().await;
     match outcome {
         Err(_) => panic!("the test did not finish within {TEST_LIMIT:?}"),
@@ -118,9 +178,21 @@ async fn wait_for_port(addr: &str) {
     panic!("the full-stack app did not listen on {addr} within 10 s");
 }
 
+/// Keeps every line `stream` writes in `log`.
+async fn keep_lines(stream: impl tokio::io::AsyncRead + Unpin, log: Arc<Mutex<Vec<String>>>) {
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        Observed::record(&log, line);
+    }
+}
+
 /// A pass-through proxy to `upstream` on a free port that answers `/pkg/…` only after
-/// [`HYDRATION_DELAY`]. Returns its URL and its task.
-async fn start_proxy(upstream: String) -> (String, tokio::task::JoinHandle<()>) {
+/// [`HYDRATION_DELAY`], and records `"<METHOD> <path>"` of each request in `requests`.
+/// Returns its URL and its task.
+async fn start_proxy(
+    upstream: String,
+    requests: Arc<Mutex<Vec<String>>>,
+) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a proxy port");
@@ -129,20 +201,35 @@ async fn start_proxy(upstream: String) -> (String, tokio::task::JoinHandle<()>) 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client");
-    let app = axum::Router::new()
-        .fallback(forward)
-        .with_state((client, upstream));
+    let app = axum::Router::new().fallback(forward).with_state(Proxy {
+        client,
+        upstream,
+        requests,
+    });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     (url, task)
 }
 
+/// What the proxy forwards with: its client, the app's URL, the requests seen.
+#[derive(Clone)]
+struct Proxy {
+    client: reqwest::Client,
+    upstream: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
 async fn forward(
-    State((client, upstream)): State<(reqwest::Client, String)>,
+    State(Proxy {
+        client,
+        upstream,
+        requests,
+    }): State<Proxy>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    Observed::record(&requests, format!("{} {}", parts.method, parts.uri.path()));
     if parts.uri.path().starts_with("/pkg/") {
         tokio::time::sleep(HYDRATION_DELAY).await;
     }

@@ -6,7 +6,7 @@
 //! stops what it started, by PID, even when the test panics or times out: the WebDriver
 //! session is closed (the browser exits with it), then the driver is killed.
 //!
-//! Both engines get the options in `component/webdriver.json` (the browser tests' file:
+//! Both engines get the options in `webdriver.json` (the browser tests' file:
 //! one list of quiet-network flags and preferences), plus headless mode.
 
 #![allow(clippy::expect_used, clippy::panic)]
@@ -35,13 +35,19 @@ pub struct Session {
     pub browser: Client,
     /// `http://127.0.0.1:<port>`: the demo and the session endpoint.
     pub url: String,
-    /// `http://127.0.0.1:<port>`: the sandbox (Infobip stand-in).
+    /// `http://127.0.0.1:<port>`: the sandbox (Infobip stand-in), its PAR and admin API.
     pub sandbox_url: String,
+    /// `http://localhost:<port>`: the sandbox as the frame's origin. Another *site* than
+    /// the page's `127.0.0.1` (a port does not make a site), as Infobip's frame is on
+    /// every real host's page.
+    pub frame_url: String,
     /// The API key the companion holds; no page or response may contain it.
     pub api_key: String,
     /// The companion this session's page talks to, when the harness runs it (not for
     /// the full-stack app, whose server is its own; see [`fullstack`]).
     backend: Option<Arc<tokio::sync::Mutex<Backend>>>,
+    /// For the full-stack app: what reached its server, and what it logged.
+    fullstack: Option<fullstack::Observed>,
 }
 
 /// The companion, and what it takes to start it again on the same address.
@@ -54,7 +60,42 @@ struct Backend {
     extra_args: Vec<String>,
 }
 
+/// WebDriver's Set Permission for the Storage Access API, in the current browsing
+/// context: what a person's "Allow" in the browser's prompt gives.
+#[derive(Debug)]
+struct GrantStorageAccess;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for GrantStorageAccess {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/permissions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "descriptor": { "name": "storage-access" },
+            "state": "granted",
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 impl Session {
+    /// Grants the frame the browser is in now storage access, as a person accepting
+    /// Chromium's prompt would (Firefox's prompt is answered by a preference instead).
+    pub async fn grant_storage_access(&self) {
+        self.browser
+            .issue_cmd(GrantStorageAccess)
+            .await
+            .expect("WebDriver sets the storage-access permission");
+    }
+
     /// The sandbox's counters: what "Infobip" saw.
     pub async fn sandbox_stats(&self) -> Stats {
         let stats: Value = reqwest::get(format!("{}/__sandbox/stats", self.sandbox_url))
@@ -261,7 +302,7 @@ impl Session {
 /// A site the companion serves: a trunk app built for release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Site {
-    /// The demo host app (`demo/`, `make dist`).
+    /// The demo host app (`demo/`, built from the root's `index.html`: `make dist`).
     Demo,
     /// The newcomer app (`examples/csr-app/`): a default `<MomentsEmbed/>` and nothing
     /// else of ours, as the README's quickstart makes it.
@@ -269,10 +310,11 @@ pub enum Site {
 }
 
 impl Site {
-    /// Where its release build is (`<crate>/dist`). Fails with the command that builds it.
+    /// Where its release build is (`<dir>/dist`, `dir` holding its `Trunk.toml`). Fails
+    /// with the command that builds it.
     pub fn dist(self) -> PathBuf {
         let krate = match self {
-            Self::Demo => "demo",
+            Self::Demo => ".",
             Self::CsrApp => "examples/csr-app",
         };
         let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -325,6 +367,18 @@ impl Harness {
     /// `--rate-limit off` for a benchmark, whose page loads would otherwise hit the
     /// per-client limit).
     pub async fn start_with(engine: Engine, static_dir: &Path, extra_args: &[&str]) -> Self {
+        Self::start_in(engine, static_dir, extra_args, &Value::Null).await
+    }
+
+    /// As [`Harness::start_with`], the browser started with `prefs` (Chromium's
+    /// `goog:chromeOptions.prefs`, or Firefox's `moz:firefoxOptions.prefs`, for the
+    /// engine at hand), e.g. to block third-party cookies.
+    pub async fn start_in(
+        engine: Engine,
+        static_dir: &Path,
+        extra_args: &[&str],
+        prefs: &Value,
+    ) -> Self {
         let extra_args: Vec<String> = extra_args.iter().map(|&a| a.to_owned()).collect();
         // Fixed free ports rather than port 0, so a test can stop the companion and start
         // it again on the same address (the loaded page keeps pointing at it).
@@ -332,13 +386,17 @@ impl Harness {
         let sandbox_listen = format!("127.0.0.1:{}", free_port());
         let server = start_stack(static_dir, &listen, &sandbox_listen, &extra_args).await;
         let driver = Driver::start(engine).await;
-        let browser = driver.connect().await;
+        let browser = driver
+            .connect_with(driver::with_prefs(capabilities(engine), engine, prefs))
+            .await;
         let sandbox = server.sandbox().expect("started with --sandbox");
         let session = Session {
             browser,
             url: server.url().to_owned(),
             sandbox_url: sandbox.base_url().to_owned(),
+            frame_url: frame_url(sandbox.base_url()),
             api_key: sandbox.sandbox().config().api_key.clone(),
+            fullstack: None,
             backend: Some(Arc::new(tokio::sync::Mutex::new(Backend {
                 server: Some(server),
                 static_dir: static_dir.to_owned(),
@@ -379,17 +437,26 @@ where
 }
 
 /// As [`run`], serving `site` in `engine`.
+pub async fn run_in<F, Fut>(engine: Engine, site: Site, test: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_with_prefs(engine, site, &Value::Null, test).await;
+}
+
+/// As [`run_in`], the browser started with `prefs` (see [`Harness::start_in`]).
 // Holding a std lock across the test is the point: each #[tokio::test] has its own
 // thread and runtime, so waiting on the lock serialises tests without deadlock.
 #[allow(clippy::await_holding_lock)]
-pub async fn run_in<F, Fut>(engine: Engine, site: Site, test: F)
+pub async fn run_with_prefs<F, Fut>(engine: Engine, site: Site, prefs: &Value, test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     // One browser at a time: two browsers on two cores make every timing flaky.
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let harness = Harness::start_with(engine, &site.dist(), &[]).await;
+    let harness = Harness::start_in(engine, &site.dist(), &[], prefs).await;
     let outcome =
         tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
     harness.stop().await;
@@ -420,6 +487,16 @@ macro_rules! in_both_engines {
             }
         }
     };
+}
+
+/// The host the frame is served from: the sandbox's address under another name, so
+/// the frame is on another site than the page (`127.0.0.1`).
+pub const FRAME_HOST: &str = "localhost";
+
+/// `sandbox_url` (`http://127.0.0.1:<port>`) as the frame's URL: the same server on
+/// [`FRAME_HOST`].
+pub fn frame_url(sandbox_url: &str) -> String {
+    sandbox_url.replacen("127.0.0.1", FRAME_HOST, 1)
 }
 
 /// The workspace's target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
@@ -454,6 +531,8 @@ async fn start_stack(
         listen,
         "--sandbox-listen",
         sandbox_listen,
+        "--sandbox-frame-host",
+        FRAME_HOST,
         "--static-dir",
         static_dir.to_str().expect("UTF-8 path"),
     ];

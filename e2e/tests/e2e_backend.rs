@@ -1,5 +1,6 @@
 //! The host's backend goes away and comes back: the component shows the outage and
-//! recovers by itself, without a page reload.
+//! recovers by itself, without a page reload; the demo page says what is down and the
+//! command that starts it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -26,9 +27,35 @@ async fn backend_down_is_an_error_and_back_up_recovers() {
         let (kind, retries) = s.wait_for_error_view(Duration::from_secs(10)).await;
         assert_eq!(kind, "network", "an unreachable backend is a network error");
         assert!(retries, "a network error is retried by itself");
+        let notice = s
+            .browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("[data-companion=down]"))
+            .await
+            .expect("the demo says the companion is down");
+        let text = notice.text().await.unwrap();
+        assert!(
+            text.contains("cargo run -p moments-par --features sandbox -- --sandbox"),
+            "with the command that starts it: {text}"
+        );
 
         s.start_backend().await;
         s.wait_for_state("ready", Duration::from_secs(30)).await;
+        // The page asks every 2 s: the notice goes at its next look.
+        let mut notice_gone = false;
+        for _ in 0..50 {
+            if s.browser
+                .find(Locator::Css("[data-companion=down]"))
+                .await
+                .is_err()
+            {
+                notice_gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(notice_gone, "the notice goes once the companion answers");
         let after = s.frame_src().await.expect("a frame with a src");
         assert!(after.contains("request_uri="), "{after}");
         assert_ne!(

@@ -3,12 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Session, run};
+use moments_e2e::{Engine, Session, Site, run_in};
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_shows_the_sandbox_wizard_inside_the_frame() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(the_demo_shows_the_sandbox_wizard_inside_the_frame);
+
+async fn the_demo_shows_the_sandbox_wizard_inside_the_frame(engine: Engine) {
+    run_in(engine, Site::Demo, move |s: Session| async move {
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
 
@@ -21,7 +22,7 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame() {
         assert!(
             src.starts_with(&format!(
                 "{}/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A",
-                s.sandbox_url
+                s.frame_url
             )),
             "the frame points at the sandbox's authorize with an escaped request_uri: {src}"
         );
@@ -42,6 +43,18 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame() {
         assert_eq!(heading.text().await.unwrap(), "Use-case templates");
         s.browser.enter_parent_frame().await.unwrap();
 
+        assert!(
+            s.browser
+                .find(Locator::Css("[data-companion=down]"))
+                .await
+                .is_err(),
+            "no companion notice while it answers"
+        );
+        // The README's picture (demo/screenshot.png is a copy, checked by eye).
+        if engine == Engine::Chromium {
+            s.screenshot("demo-ready").await;
+        }
+
         let stats = s.sandbox_stats().await;
         assert_eq!(stats.par_issued, 1, "one request_uri minted: {stats:?}");
         assert_eq!(stats.authorize_ok, 1, "spent exactly once: {stats:?}");
@@ -57,8 +70,9 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame() {
         );
 
         // The bundle came precompressed from `moments-par --static-dir` (the release
-        // build writes a .br and a .gz of each asset): brotli, which the browser asks for
-        // first, and the module it decoded is the one running this page.
+        // build writes a .br and a .gz of each asset): brotli, which both engines ask for
+        // first on a loopback origin (a secure context), and the module it decoded is the
+        // one running this page.
         let encoding = s
             .browser
             .execute_async(

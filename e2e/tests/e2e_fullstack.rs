@@ -16,6 +16,10 @@ use std::time::Duration;
 /// The placeholder's height before any script: the default `Height`'s 640 px.
 const PLACEHOLDER: f64 = 640.0;
 
+/// The server function's path, and the REST endpoint's.
+const SERVER_FN: &str = "/api/moments_session";
+const REST: &str = "/api/moments/session";
+
 /// Installs, as early as the page allows, recorders for console warnings and errors,
 /// CSP violations, and every height the component's root takes.
 const RECORDERS: &str = "
@@ -112,6 +116,30 @@ async fn the_server_render_is_a_styled_placeholder_and_hydration_moves_nothing_e
         s.screenshot("fullstack-after-hydration").await;
         let stats = s.sandbox_stats().await;
         assert_eq!((stats.par_issued, stats.authorize_ok), (1, 1), "{stats:?}");
+        assert_eq!(
+            (
+                s.app_requests_to("POST", SERVER_FN),
+                s.app_requests_to("POST", REST)
+            ),
+            (1, 0),
+            "`/` used the server function, once, and not the REST endpoint: {:?}",
+            s.app_requests()
+        );
+        let sheets = s
+            .browser
+            .execute(
+                "return [document.querySelectorAll('style[data-moments-embed]').length, \
+                         document.adoptedStyleSheets.length, \
+                         getComputedStyle(document.querySelector('.moments-embed')).borderTopLeftRadius];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            sheets,
+            json!([0, 1, "12px"]),
+            "once hydrated, the stylesheet is on the page once (the adopted one), and applies"
+        );
 
         let recorded = s
             .browser
@@ -152,6 +180,15 @@ async fn the_rest_page_of_the_same_app_reaches_the_wizard_too() {
         before_hydration(&s, "/rest").await;
         s.wait_for_state("ready", Duration::from_secs(20)).await;
         assert_eq!(s.wizard_heading().await, "Use-case templates");
+        assert_eq!(
+            (
+                s.app_requests_to("POST", REST),
+                s.app_requests_to("POST", SERVER_FN)
+            ),
+            (1, 0),
+            "`/rest` used the REST endpoint, once, and not the server function: {:?}",
+            s.app_requests()
+        );
         let problems = s
             .browser
             .execute("return window.__problems;", vec![])
@@ -162,17 +199,119 @@ async fn the_rest_page_of_the_same_app_reaches_the_wizard_too() {
     .await;
 }
 
-/// Calls the server function as a browser on another site would: no page of ours.
+/// Calls the server function with `headers`, as a page would (or another site's).
 async fn call_server_fn(s: &Session, headers: &[(&str, &str)], body: &Value) -> (u16, String) {
+    let (status, _, text) = call(s, SERVER_FN, headers, body).await;
+    (status, text)
+}
+
+/// `POST path` on the app with `headers` and a JSON `body`: status, headers, body.
+async fn call(
+    s: &Session,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (u16, reqwest::header::HeaderMap, String) {
     let mut request = reqwest::Client::new()
-        .post(format!("{}/api/moments_session", s.url))
+        .post(format!("{}{path}", s.url))
         .header("content-type", "application/json")
         .body(body.to_string());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let answer = request.send().await.unwrap();
-    (answer.status().as_u16(), answer.text().await.unwrap())
+    let status = answer.status().as_u16();
+    let headers = answer.headers().clone();
+    (status, headers, answer.text().await.unwrap())
+}
+
+/// The app's access line for the request with `id`, by its `request_id` field.
+async fn access_line(s: &Session, id: &str) -> String {
+    for _ in 0..50 {
+        let found = s
+            .app_log()
+            .into_iter()
+            .find(|line| line.contains(&format!("request_id={id}")) && line.contains("status="));
+        if let Some(line) = found {
+            return line;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no access line for request {id}: {:#?}", s.app_log());
+}
+
+/// The names of a text access line's `key=value` fields, in order.
+fn field_names(line: &str) -> Vec<String> {
+    line.split([' ', '{', '}', ','])
+        .filter_map(|word| word.split_once('='))
+        .map(|(key, _)| key.to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_function_answers_and_logs_as_the_endpoint_does() {
+    fullstack::run(|s: Session| async move {
+        let same_origin = [("sec-fetch-site", "same-origin")];
+        // Refusals: the same status through either transport.
+        let cross_site = [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ];
+        for (what, headers, body) in [
+            ("another site", &cross_site[..], json!({})),
+            (
+                "an unknown embedding",
+                &same_origin[..],
+                json!({ "embedding": "nope" }),
+            ),
+        ] {
+            let (rest, _, rest_body) = call(&s, REST, headers, &body).await;
+            let (server_fn, _, fn_body) =
+                call(&s, SERVER_FN, headers, &json!({ "asked": body })).await;
+            assert!((400..500).contains(&rest), "{what}: {rest} {rest_body}");
+            assert_eq!(
+                server_fn, rest,
+                "{what}: the server function's status is the endpoint's ({fn_body})"
+            );
+        }
+        // Grants: the same headers, and an access line with the same fields.
+        let (rest, rest_headers, rest_body) = call(&s, REST, &same_origin, &json!({})).await;
+        let (server_fn, fn_headers, fn_body) =
+            call(&s, SERVER_FN, &same_origin, &json!({ "asked": {} })).await;
+        assert_eq!((rest, server_fn), (200, 200), "{rest_body} {fn_body}");
+        for headers in [&rest_headers, &fn_headers] {
+            assert_eq!(headers["cache-control"], "no-store", "{headers:?}");
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{headers:?}");
+            assert!(headers.contains_key("x-request-id"), "{headers:?}");
+        }
+        let rest_line = access_line(&s, rest_headers["x-request-id"].to_str().unwrap()).await;
+        let fn_line = access_line(&s, fn_headers["x-request-id"].to_str().unwrap()).await;
+        assert_eq!(
+            field_names(&fn_line),
+            field_names(&rest_line),
+            "the same access line:\n{rest_line}\n{fn_line}"
+        );
+        for line in [&rest_line, &fn_line] {
+            assert!(
+                line.contains("request_uri=ru#"),
+                "a URI's fingerprint: {line}"
+            );
+            assert!(line.contains("status=200"), "{line}");
+        }
+        assert!(fn_line.contains(&format!("route={SERVER_FN}")), "{fn_line}");
+        let uri = |body: &str| -> String {
+            let grant: Value = serde_json::from_str(body).unwrap();
+            grant["request_uri"].as_str().unwrap().to_owned()
+        };
+        for (body, line) in [(&rest_body, &rest_line), (&fn_body, &fn_line)] {
+            assert!(!line.contains(&uri(body)), "never the URI itself: {line}");
+        }
+        assert!(
+            s.app_log().iter().all(|line| !line.contains(&s.api_key)),
+            "the API key is in no log line"
+        );
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,6 +390,25 @@ async fn a_refusal_through_the_server_function_looks_as_it_does_through_the_endp
             .await;
             before_hydration(&s, path).await;
             s.wait_for_state("error", Duration::from_secs(20)).await;
+            let (asked, other) = if path == "/" {
+                (SERVER_FN, REST)
+            } else {
+                (REST, SERVER_FN)
+            };
+            assert_eq!(
+                s.app_requests_to("POST", asked),
+                1,
+                "{path} asked through {asked}, once: {:?}",
+                s.app_requests()
+            );
+            if path == "/" {
+                assert_eq!(
+                    s.app_requests_to("POST", other),
+                    0,
+                    "{:?}",
+                    s.app_requests()
+                );
+            }
             let view = s
                 .browser
                 .execute(

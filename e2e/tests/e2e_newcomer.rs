@@ -106,6 +106,19 @@ async fn the_component_passes_an_accessibility_audit_loading_in_error_and_ready(
             .expect("the loading view is shown");
         let loading = s.accessibility_violations(".moments-embed").await;
         s.screenshot("newcomer-loading").await;
+        let still = s
+            .browser
+            .execute(
+                "return document.querySelector('.moments-embed').dataset.state;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            still,
+            json!("fetching"),
+            "the page was still loading when the audit ended, so the audit saw the loading view"
+        );
         assert_eq!(loading, Vec::<String>::new(), "loading state");
 
         // Ready.

@@ -34,7 +34,7 @@ async fn resize_claims_from_the_host_page_or_another_frame_are_ignored(engine: E
             .execute(
                 "window.dispatchEvent(new MessageEvent('message', {
                    data: { type: 'moments:resize', height: 1555 }, origin: arguments[0] }));",
-                vec![Value::String(s.sandbox_url.clone())],
+                vec![Value::String(s.frame_url.clone())],
             )
             .await
             .unwrap();

@@ -5,7 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use moments_embed::MomentsError;
-use moments_embed::protocol::{
+use moments_embed::parse::{
     FrameSignal, MAX_FRAME_MESSAGE_BYTES, MAX_REPORTED_HEIGHT, parse_error_response,
     parse_frame_message, parse_grant,
 };

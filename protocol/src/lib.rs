@@ -12,9 +12,14 @@
 //!    component also copes with a frame that says nothing.
 //! 3. **Host backend → Infobip** is Infobip's own API and lives in `moments-par`.
 //!
+//! And what a page that shows the frame must allow: [`ContentSecurityPolicy`].
+//!
 //! This crate is serde only: no I/O, no framework, so it builds for wasm32 and native alike.
 
+mod csp;
 pub mod frame;
+
+pub use csp::ContentSecurityPolicy;
 
 // The README's examples compile and run as doctests.
 #[doc = include_str!("../README.md")]

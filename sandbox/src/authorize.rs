@@ -36,9 +36,13 @@ pub(crate) async fn authorize(
     let outcome = state.store().authorize(&request_uri, host_origin.clone());
     let short = moments_protocol::fingerprint(&request_uri);
     match outcome {
-        Ok((session_id, _)) => {
+        Ok((session_id, session)) => {
             tracing::info!(request_uri = %short, "sandbox authorize: session started");
-            Redirect::to(&format!("/wizard/{session_id}")).into_response()
+            let mut response = Redirect::to(&format!("/wizard/{session_id}")).into_response();
+            if session.cookie {
+                crate::wizard::storage_access::set_cookie(&mut response, &session_id);
+            }
+            response
         }
         Err(reason) => {
             tracing::info!(request_uri = %short, reason = reason.as_str(), "sandbox authorize: refused");

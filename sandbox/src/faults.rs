@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /__sandbox/faults` | `{"count":2,"fault":"status","status":503,"retry_after_secs":3}` | queue `count` (default 1) faults for the next PAR calls, one per call |
 //! | `DELETE /__sandbox/faults` | | clear the queue |
-//! | `GET`/`POST /__sandbox/settings` | `{"request_uri_ttl_secs":5,"session_ttl_secs":30,"silent_frame":true}` | read / change the lifetimes of URIs and sessions issued from now on, and whether the frames opened from now on post nothing to the host (like an unknown real frame) |
+//! | `GET`/`POST /__sandbox/settings` | `{"request_uri_ttl_secs":5,"session_ttl_secs":30,"silent_frame":true,"cookie_session":true}` | read / change the lifetimes of URIs and sessions issued from now on, whether the frames opened from now on post nothing to the host (like an unknown real frame), and whether their sessions live in a cookie (like an OAuth app's; see `wizard::storage_access`) |
 //! | `POST /__sandbox/sessions/expire` | | end every live session now (open wizards notice within ~2 s) |
 //! | `POST /__sandbox/reset` | | faults, settings, counters, sessions and use cases back to the start |
 //! | `GET /__sandbox/stats` | | the counters ([`Stats`](crate::Stats)) |
@@ -168,6 +168,7 @@ struct SettingsRequest {
     request_uri_ttl_secs: Option<u64>,
     session_ttl_secs: Option<u64>,
     silent_frame: Option<bool>,
+    cookie_session: Option<bool>,
 }
 
 fn settings_json(settings: Settings) -> Response {
@@ -175,6 +176,7 @@ fn settings_json(settings: Settings) -> Response {
         "request_uri_ttl_secs": settings.request_uri_ttl.as_secs(),
         "session_ttl_secs": settings.session_ttl.as_secs(),
         "silent_frame": settings.silent_frame,
+        "cookie_session": settings.cookie_session,
     }))
     .into_response()
 }
@@ -188,7 +190,7 @@ pub(crate) async fn set_settings(State(state): State<AppState>, body: Bytes) -> 
         Ok(request) => request,
         Err(e) => {
             return bad_request(format!(
-                "expected {{\"request_uri_ttl_secs\":5,\"session_ttl_secs\":30,\"silent_frame\":true}} (any may be left out): {e}"
+                "expected {{\"request_uri_ttl_secs\":5,\"session_ttl_secs\":30,\"silent_frame\":true,\"cookie_session\":true}} (any may be left out): {e}"
             ));
         }
     };
@@ -213,6 +215,9 @@ pub(crate) async fn set_settings(State(state): State<AppState>, body: Bytes) -> 
     }
     if let Some(silent) = request.silent_frame {
         store.settings.silent_frame = silent;
+    }
+    if let Some(cookie) = request.cookie_session {
+        store.settings.cookie_session = cookie;
     }
     settings_json(store.settings)
 }

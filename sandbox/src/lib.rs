@@ -99,6 +99,7 @@ impl AppState {
             request_uri_ttl: self.config.request_uri_ttl,
             session_ttl: self.config.session_ttl,
             silent_frame: false,
+            cookie_session: false,
         }
     }
 
@@ -116,6 +117,7 @@ impl Sandbox {
             request_uri_ttl: config.request_uri_ttl,
             session_ttl: config.session_ttl,
             silent_frame: false,
+            cookie_session: false,
         };
         Self {
             state: AppState {
@@ -136,7 +138,7 @@ impl Sandbox {
         Router::new()
             .route("/embeddable/1/auth/par", post(par::par))
             .route("/authorize", get(authorize::authorize))
-            .merge(wizard::router())
+            .merge(wizard::router(self.state.clone()))
             .with_state(self.state.clone())
     }
 

@@ -144,10 +144,15 @@ const SCRIPT: &str = r#"
     var height = Math.ceil(app.getBoundingClientRect().height);
     if (height !== lastHeight) { lastHeight = height; post({ type: types.resize, height: height }); }
   }
+  // The first report waits for the first layout (the observer's first callback, or
+  // `load`): on another site the frame is laid out in a process of its own, and a
+  // height measured while the script runs can be the height at a width the frame
+  // never has.
   if (window.ResizeObserver) {
     new ResizeObserver(function () { if (!pending) { pending = true; requestAnimationFrame(measure); } }).observe(app);
+  } else {
+    window.addEventListener("load", measure);
   }
-  measure();
   if (!cfg.error) { post({ type: types.ready }); }
   (cfg.events || []).forEach(function (e) { window.momentsEvent(e.name, e.data); });
   var ended = false;

@@ -70,6 +70,8 @@ pub(crate) struct Session {
     pub host_origin: Option<String>,
     /// A silent frame: it posts nothing to the host at all (the settings when it opened).
     pub silent: bool,
+    /// Its requests must carry the session cookie (the settings when it opened).
+    pub cookie: bool,
 }
 
 /// Counters for `GET /__sandbox/stats`, so tests assert on what Infobip saw.
@@ -158,6 +160,9 @@ pub(crate) struct Settings {
     /// Whether the frames opened from now on post nothing to the host page, like a real
     /// frame whose messages this project does not know.
     pub(crate) silent_frame: bool,
+    /// Whether the sessions started from now on live in a cookie, as an OAuth app's
+    /// usually do: `/authorize` sets it, and every wizard request needs it.
+    pub(crate) cookie_session: bool,
 }
 
 /// The mutable state of one sandbox.
@@ -292,6 +297,7 @@ impl Store {
                     expires_at: Instant::now() + self.settings.session_ttl,
                     host_origin,
                     silent: self.settings.silent_frame,
+                    cookie: self.settings.cookie_session,
                 };
                 self.start_session(session_id.clone(), session.clone());
                 Ok((session_id, session))
@@ -354,6 +360,7 @@ mod tests {
             request_uri_ttl: MINUTE,
             session_ttl: MINUTE,
             silent_frame: false,
+            cookie_session: false,
         })
     }
 

@@ -597,3 +597,95 @@ async fn settings_apply_to_the_frames_opened_after_them_silence_included() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_cookie_session_needs_its_cookie_and_asks_for_it_when_withheld() {
+    bounded(async {
+        let s = sandbox().await;
+        let (status, settings) = admin(&s, "/settings", json!({ "cookie_session": true })).await;
+        assert_eq!(status, StatusCode::OK, "{settings}");
+        assert_eq!(settings["cookie_session"], true);
+
+        // /authorize starts the session in a cookie a cross-site frame can carry.
+        let grant: Value = par(&s, DEFAULT_API_KEY, &par_body(None))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let answer = client()
+            .get(format!("{}/authorize", s.base_url()))
+            .query(&[("request_uri", grant["request_uri"].as_str().unwrap())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
+        for attribute in ["HttpOnly", "Secure", "SameSite=None", "Path=/"] {
+            assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+        }
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        let wizard = format!(
+            "{}{}",
+            s.base_url(),
+            answer.headers()["location"].to_str().unwrap()
+        );
+
+        // With it: the wizard. Without it (a browser that withholds third-party cookies):
+        // the page that asks for storage access, and the API refuses.
+        let with = client()
+            .get(&wizard)
+            .header("cookie", &pair)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with.status(), StatusCode::OK);
+        assert!(with.text().await.unwrap().contains("Use-case templates"));
+        let without = client().get(&wizard).send().await.unwrap();
+        assert_eq!(without.status(), StatusCode::OK);
+        let page = without.text().await.unwrap();
+        assert!(page.contains("storage-access-continue"), "{page}");
+        assert!(page.contains("requestStorageAccess"), "{page}");
+        assert!(
+            !page.contains("Use-case templates"),
+            "no wizard without the cookie"
+        );
+        let api = client()
+            .get(format!("{wizard}/api/session"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+
+        // The frame's own request after the grant gets the cookie again; anyone else's not.
+        let claim = format!("{wizard}/api/storage-access");
+        let foreign = client()
+            .post(&claim)
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+        assert!(!foreign.headers().contains_key("set-cookie"));
+        let own = client()
+            .post(&claim)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(own.status(), StatusCode::NO_CONTENT);
+        assert!(
+            own.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with(&pair),
+            "the same session's cookie"
+        );
+
+        // Sessions opened without the setting need no cookie.
+        admin(&s, "/settings", json!({ "cookie_session": false })).await;
+        let plain = session(&s, None).await;
+        let answer = client().get(&plain).send().await.unwrap();
+        assert!(answer.text().await.unwrap().contains("Use-case templates"));
+    })
+    .await;
+}

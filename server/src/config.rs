@@ -3,6 +3,7 @@
 use crate::config_error::ConfigError;
 use crate::embeddings::Embeddings;
 use crate::ops::OpsRoutes;
+use crate::origin::ORIGINS_IN_CODE;
 use crate::par_client::ParClientConfig;
 use crate::rate_limit::{ClientIp, RateLimit, RateLimitStore};
 use crate::tenant::{SingleTenant, Tenant, TenantResolver};
@@ -51,6 +52,8 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
     pub(crate) allowed_origins: Vec<String>,
+    /// Where `allowed_origins` came from, as a refusal names it.
+    pub(crate) origins_setting: &'static str,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) rate_limit_store: RateLimitStore,
     pub(crate) client_ip: ClientIp,
@@ -89,6 +92,7 @@ impl Config {
             session_path: DEFAULT_ENDPOINT.to_owned(),
             body_limit: 4 * 1024,
             allowed_origins: Vec::new(),
+            origins_setting: ORIGINS_IN_CODE,
             rate_limit: Some(RateLimit::default()),
             rate_limit_store: RateLimitStore::InProcess,
             client_ip: ClientIp::default(),
@@ -130,6 +134,7 @@ impl Config {
         S: Into<String>,
     {
         self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self.origins_setting = ORIGINS_IN_CODE;
         self
     }
 

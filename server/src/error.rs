@@ -7,7 +7,7 @@
 use crate::par_client::ParError;
 use crate::tenant::TenantRejection;
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use moments_protocol::{ErrorBody, ErrorCode, SessionFailure};
 use std::time::Duration;
@@ -45,6 +45,34 @@ impl AppError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
     }
+
+    /// A `500 internal`: a bug or a mistake in the setup, said to the person without
+    /// details (those go to the log, where it happens).
+    pub(crate) fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong on the server. Please try again later.",
+        )
+    }
+
+    /// The HTTP status of this refusal, through any transport.
+    pub(crate) fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The headers this refusal is answered with, through any transport: never stored,
+    /// when to retry, and which method to use instead.
+    pub(crate) fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after_secs() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.code == ErrorCode::MethodNotAllowed {
+            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        headers
+    }
 }
 
 impl AppError {
@@ -70,18 +98,14 @@ impl From<AppError> for SessionFailure {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = self.retry_after_secs();
-        let mut response = (status, Json(ErrorBody::new(self.code, self.message))).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(secs) = retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        if self.code == ErrorCode::MethodNotAllowed {
-            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
-        }
+        let status = self.status();
+        let headers = self.headers();
+        let mut response = (
+            status,
+            headers,
+            Json(ErrorBody::new(self.code, self.message)),
+        )
+            .into_response();
         // Lets the metrics and trace layers count errors by code without parsing bodies.
         response.extensions_mut().insert(self.code);
         response

@@ -32,6 +32,9 @@
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! # Ok(()) }
 //! ```
+//! [`Config::from_env`] builds the same from the binary's environment variables
+//! (`INFOBIP_BASE_URL`, `INFOBIP_API_KEY`, `MOMENTS_EMBEDDING_ID`, …). With the `leptos`
+//! feature, a Leptos server function mints sessions through `leptos::create_session`.
 //!
 //! ## What a session request goes through
 //! The origin check (same-origin, or a listed origin with CORS: a CSRF defence), the
@@ -40,14 +43,16 @@
 //! a slot in the [`UpstreamLimit`], then one PAR call with bounded retries inside a
 //! deadline ([`ParClient`]). Every refusal is an [`AppError`]: a status and a code from
 //! the closed set in `moments_protocol::ErrorCode`, with a sentence for a person.
-//! Around it: a request id and a trace span per request, Prometheus metrics, and
-//! `/healthz`, `/readyz`, `/metrics` ([`OpsRoutes`]).
+//! Every request gets a request id, a trace span and its Prometheus counts; the
+//! operations endpoints are `/healthz`, `/readyz` and `/metrics` ([`OpsRoutes`]).
 //!
 //! ## Features
 //! None by default: a host merging the [`router`] compiles the companion and nothing
 //! of the binary. `cli` adds the `moments-par` binary and its `cli` module
 //! (options, logging, mimalloc, `--static-dir` serving); `sandbox` adds `--sandbox`,
-//! the in-process Infobip simulator (never in a production build by accident).
+//! the in-process Infobip simulator (never in a production build by accident); `redis`
+//! the rate limit's shared store; `leptos` the `leptos` module, for a Leptos server
+//! function answered and logged as the endpoint is.
 
 // The README's examples compile as doctests.
 #[doc = include_str!("../README.md")]
@@ -59,9 +64,10 @@ mod app;
 pub mod cli;
 mod config;
 mod config_error;
-mod edge;
 mod embeddings;
 mod error;
+#[cfg(feature = "leptos")]
+pub mod leptos;
 mod metrics;
 mod ops;
 mod origin;
@@ -70,9 +76,12 @@ mod rate_limit;
 mod request_id;
 mod service;
 mod session;
+mod settings;
 #[cfg(feature = "cli")]
 mod static_files;
 mod tenant;
+#[cfg(test)]
+mod test_log;
 mod trusted_header;
 mod trusted_proxies;
 mod upstream_gate;

@@ -13,30 +13,26 @@
 //! running at the timeout, 2 if it could not start.
 
 // The binary's allocator, not the library's (a host merging the Router keeps its own).
-// A proxy allocates and frees small buffers per request; under `make bench` glibc's
-// malloc was ~16% of CPU and mimalloc gave ~35% more throughput and a lower p99.
-// `no_thp`: without it transparent huge pages took peak RSS from 14 MB to 21 MB.
+// A proxy allocates and frees small buffers per request, where mimalloc is markedly
+// faster than glibc's malloc (`bench/README.md`). `no_thp` keeps transparent huge pages
+// from inflating the resident size of a small process.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use moments_par::cli::{BatchedWriter, Cli, Flush, LogFormat, PlainFields, PlainText, start};
+use moments_par::cli::{Cli, LogFormat, start};
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Held to the end of `main`: dropping it writes out what is still pending.
-    let _log_writer = match init_logging(cli.log_format) {
-        Ok(flush) => flush,
-        Err(error) => {
-            // No logger to say it with: straight to stderr.
-            let message = format!("cannot start: no thread for the log writer: {error}\n");
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
-            return ExitCode::from(2);
-        }
-    };
+    // Held to the end of `main`: dropping it writes out the lines still queued.
+    let _log_writer = init_logging(cli.log_format);
     let server = match start(&cli).await {
         Ok(server) => server,
         Err(error) => {
@@ -61,32 +57,35 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`), as text or JSON, in batches
-/// (see [`BatchedWriter`]: one `write(2)` per 20 ms under load, warnings at once).
-fn init_logging(format: LogFormat) -> std::io::Result<Flush<std::io::Stderr>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, flush) = BatchedWriter::new(std::io::stderr())?;
-    let builder = tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_env_filter(filter);
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`), as text or JSON. Lines are
+/// written by a thread of their own, so no request waits on a slow stderr (a pipe to a
+/// busy log shipper).
+fn init_logging(format: LogFormat) -> WorkerGuard {
+    // Levels by target (`info,tower_http=warn`) with `Targets`: `EnvFilter`'s span and
+    // field directives would bring a regex engine into the binary for a syntax a
+    // deployment hardly needs (the sizes are in `bench/README.md`).
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO));
+    // Not lossy: when the queue is full a request waits for room rather than its access
+    // line being dropped unseen; the access line is how a person's report is found.
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("moments-par-log")
+        .finish(std::io::stderr());
+    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
+    let logs = tracing_subscriber::registry().with(filter);
     match format {
-        // In colour for a person at a terminal; elsewhere the same line without colour,
-        // by the shorter path of `PlainText` (the access line is written per request).
-        LogFormat::Text if std::io::IsTerminal::is_terminal(&std::io::stderr()) => {
-            builder.with_ansi(true).init();
-        }
-        LogFormat::Text => builder
-            .with_ansi(false)
-            .fmt_fields(PlainFields)
-            .event_format(PlainText)
-            .init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+        // Never in colour, at a terminal too: without tracing-subscriber's `ansi` feature
+        // the formatter spends less on every line, and a log is read from files and
+        // shippers. Said explicitly for a build where another crate turns the feature on.
+        LogFormat::Text => logs.with(lines.with_ansi(false)).init(),
+        LogFormat::Json => logs
+            .with(lines.json().with_current_span(true).with_span_list(false))
             .init(),
     }
-    Ok(flush)
+    guard
 }
 
 /// Ctrl-C or SIGTERM (what container runtimes and process managers send).

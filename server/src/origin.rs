@@ -12,10 +12,10 @@
 //!    since CSRF needs a victim's browser to carry the request.
 
 use crate::config_error::ConfigError;
-use crate::edge::Around;
 use crate::error::AppError;
-use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use moments_protocol::ErrorCode;
@@ -26,10 +26,26 @@ use url::Url;
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
+/// Where a library user lists the allowed origins; what a refusal names unless the
+/// origins came from somewhere else ([`OriginPolicy::named`]).
+pub(crate) const ORIGINS_IN_CODE: &str = "Config::with_allowed_origins";
+
 /// The origins, besides the endpoint's own, whose pages may call it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct OriginPolicy {
     trusted: Vec<HeaderValue>,
+    /// The setting that lists them, as the operator knows it: a refusal names it, so
+    /// whoever reads the refusal knows what to change.
+    setting: &'static str,
+}
+
+impl Default for OriginPolicy {
+    fn default() -> Self {
+        Self {
+            trusted: Vec::new(),
+            setting: ORIGINS_IN_CODE,
+        }
+    }
 }
 
 impl OriginPolicy {
@@ -43,7 +59,18 @@ impl OriginPolicy {
                     .map_err(|_| ConfigError::new(format!("allowed origin `{raw}` is not ASCII")))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { trusted })
+        Ok(Self {
+            trusted,
+            ..Self::default()
+        })
+    }
+
+    /// The same policy, its origins listed in `setting` (`MOMENTS_ALLOWED_ORIGINS` for
+    /// the binary and `Config::from_env`).
+    #[must_use]
+    pub(crate) fn named(mut self, setting: &'static str) -> Self {
+        self.setting = setting;
+        self
     }
 
     /// Whether this request may act on the endpoint (see the module docs).
@@ -66,7 +93,7 @@ impl OriginPolicy {
         match headers.get(SEC_FETCH_SITE).map(HeaderValue::as_bytes) {
             Some(b"same-origin" | b"none") => return Ok(()),
             Some(_) if listed => return Ok(()),
-            Some(_) => return Err(refused(origin)),
+            Some(_) => return Err(self.refused(origin)),
             None => {}
         }
         let Some(origin) = origin else {
@@ -75,7 +102,7 @@ impl OriginPolicy {
         if listed || same_host(origin, headers, uri) {
             Ok(())
         } else {
-            Err(refused(Some(origin)))
+            Err(self.refused(Some(origin)))
         }
     }
 
@@ -101,31 +128,34 @@ impl OriginPolicy {
 }
 
 /// Middleware for the session route: refuses cross-origin writes with `403 forbidden`.
-#[derive(Clone)]
-pub(crate) struct Guard(pub(crate) Arc<OriginPolicy>);
-
-impl Around for Guard {
-    type Carry = ();
-    type Refusal = Response;
-
-    fn before(&self, request: &mut Request) -> Result<(), Response> {
-        self.0
-            .check_request(request.method(), request.headers(), request.uri())
-            .map_err(IntoResponse::into_response)
-    }
-
-    fn after<B>((): (), _: &mut http::Response<B>) {}
+pub(crate) async fn guard(
+    State(policy): State<Arc<OriginPolicy>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    policy.check_request(request.method(), request.headers(), request.uri())?;
+    Ok(next.run(request).await)
 }
 
-fn refused(origin: Option<&HeaderValue>) -> AppError {
-    let origin = origin
-        .and_then(|o| o.to_str().ok())
-        .unwrap_or("another site");
-    tracing::warn!(origin, "refused a cross-origin session request");
-    AppError::new(
-        ErrorCode::Forbidden,
-        "This endpoint only answers pages of its own site. If this page should be allowed, add its origin to the server's allowed origins (MOMENTS_ALLOWED_ORIGINS).",
-    )
+impl OriginPolicy {
+    /// `403 forbidden`, naming the setting that would allow the page: the message and the
+    /// log line say what to change, never which origins are listed.
+    fn refused(&self, origin: Option<&HeaderValue>) -> AppError {
+        let origin = origin
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or("another site");
+        let setting = self.setting;
+        tracing::warn!(
+            origin,
+            "refused a cross-origin session request; if this page should be allowed, add its origin to {setting}"
+        );
+        AppError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "This endpoint only answers pages of its own site. If this page should be allowed, add its origin to the server's allowed origins ({setting})."
+            ),
+        )
+    }
 }
 
 /// Whether `Origin`'s host (and port) is the `Host` the request was sent to.
@@ -266,5 +296,28 @@ mod tests {
         }
         assert!(OriginPolicy::default().cors().is_none());
         assert!(policy().cors().is_some());
+    }
+
+    #[test]
+    fn a_refusal_names_the_setting_that_lists_the_origins() {
+        let evil = post(&[("origin", "https://evil.test")]);
+        let in_code = policy().check(&evil).unwrap_err().message;
+        assert!(
+            in_code.contains("(Config::with_allowed_origins)"),
+            "a library user's: {in_code}"
+        );
+        let from_env = policy()
+            .named("MOMENTS_ALLOWED_ORIGINS")
+            .check(&evil)
+            .unwrap_err()
+            .message;
+        assert!(
+            from_env.contains("(MOMENTS_ALLOWED_ORIGINS)") && !from_env.contains("Config::"),
+            "the binary's: {from_env}"
+        );
+        assert!(
+            !from_env.contains("app.example.com"),
+            "never what is listed: {from_env}"
+        );
     }
 }

@@ -37,7 +37,9 @@ pub(crate) struct RouteConfig {
 ///
 /// ## Usage
 /// As an axum `Router` (what [`router`](crate::router) does), and from a Leptos server
-/// function with the request's parts, so both transports get the same checks:
+/// function (`moments_par::leptos::create_session`, the `leptos` feature, which also
+/// answers and logs the call as the endpoint does), or from any other transport with the
+/// request's parts, so every transport gets the same checks:
 /// ```no_run
 /// use moments_par::{SessionFailure, SessionService};
 /// use moments_protocol::{SessionGrant, SessionRequest};
@@ -51,12 +53,14 @@ pub(crate) struct RouteConfig {
 /// }
 /// ```
 #[derive(Clone)]
-pub struct SessionService(pub(crate) Arc<Shared>);
+pub struct SessionService(pub(crate) Arc<ServiceState>);
 
 /// What every clone of a [`SessionService`] shares: cloning the service (axum does, per
 /// request) is one reference count, not one per part.
-pub(crate) struct Shared {
+pub(crate) struct ServiceState {
     pub(crate) par: ParClient,
+    /// The origin of the frame URLs the grants carry.
+    pub(crate) frame_origin: String,
     pub(crate) embeddings: Arc<Embeddings>,
     pub(crate) tenants: Arc<dyn TenantResolver>,
     pub(crate) origins: Arc<OriginPolicy>,
@@ -86,7 +90,9 @@ impl SessionService {
         let par = ParClient::new(&config.par)
             .map_err(|e| ConfigError::new(e.to_string()))?
             .with_metrics(Arc::clone(&metrics));
-        let origins = Arc::new(OriginPolicy::new(&config.allowed_origins)?);
+        let origins =
+            Arc::new(OriginPolicy::new(&config.allowed_origins)?.named(config.origins_setting));
+        let frame_origin = config.par.iframe_base_url.origin().ascii_serialization();
         let routes = Arc::new(RouteConfig {
             session_path: config.session_path,
             ops: config.ops,
@@ -97,8 +103,9 @@ impl SessionService {
                 + Duration::from_secs(5))
             .max(Duration::from_secs(30)),
         });
-        Ok(Self(Arc::new(Shared {
+        Ok(Self(Arc::new(ServiceState {
             par,
+            frame_origin,
             embeddings: Arc::new(config.embeddings),
             tenants: config.tenants,
             origins,
@@ -122,6 +129,14 @@ impl SessionService {
             metrics,
             routes,
         })))
+    }
+
+    /// The origin of the configured iframe base URL (`https://embeddings.infobip.com`):
+    /// where the Moments frame the grants point to lives, so what a page's
+    /// Content-Security-Policy needs in `frame-src`
+    /// (`moments_protocol::ContentSecurityPolicy::new`).
+    pub fn frame_origin(&self) -> String {
+        self.0.frame_origin.clone()
     }
 
     /// Mints one session for the request described by `request` (its method, headers and

@@ -36,11 +36,13 @@ pub(crate) async fn create_session(
     SessionBody(asked): SessionBody,
 ) -> Result<Response, AppError> {
     let grant = service.mint(tenant, &asked).await?;
-    let mut response = Json(grant).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok((grant_headers(), Json(grant)).into_response())
+}
+
+/// The headers a grant is answered with, through any transport: a request URI is
+/// single-use, so no cache may keep one.
+pub(crate) fn grant_headers() -> HeaderMap {
+    HeaderMap::from_iter([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))])
 }
 
 /// Who is asking, admitted: the tenant the resolver named, within the rate limit.

@@ -1,7 +1,8 @@
 //! Optional static serving of a built app (`--static-dir dist`), with the headers a
 //! deployable page needs.
 //!
-//! - `Content-Security-Policy` on HTML: scripts from this origin only, plus the inline
+//! - `Content-Security-Policy` on HTML: the policy a page with the component needs
+//!   (`moments_protocol::ContentSecurityPolicy`): scripts from this origin only, plus the inline
 //!   bootstrap scripts trunk writes into `index.html` (and those of any other `.html`
 //!   page in the directory), each allowed by its SHA-256 (hashed here, at start-up,
 //!   from the files as built: a page added later is served, but its inline scripts
@@ -33,7 +34,9 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
+use moments_protocol::ContentSecurityPolicy;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::services::ServeDir;
@@ -58,8 +61,7 @@ pub(crate) fn router(dir: &Path, frame_origin: &str) -> std::io::Result<Router> 
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let site = Arc::new(Site { index, csp });
     // `name.ext.br` and `name.ext.gz` beside `name.ext` (the demo's release build writes
-    // them) go to browsers that accept them: the demo's wasm is 271 KB, 116 KB gzipped,
-    // 98 KB in brotli (`bench/size.sh`).
+    // them) go to browsers that accept them, brotli first: it is the smaller.
     let files = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
@@ -138,26 +140,26 @@ fn html_pages(dir: &Path, depth: usize, pages: &mut Vec<String>) -> std::io::Res
     Ok(())
 }
 
-/// The policy for `pages`, with a hash for each distinct inline script in them.
+/// The policy for `pages`: the policy a page with the component needs, plus a hash for
+/// each distinct inline script in them.
 fn content_security_policy(pages: &[String], frame_origin: &str) -> String {
-    let hashes: std::collections::BTreeSet<String> = pages
+    let hashes: BTreeSet<String> = pages
         .iter()
         .flat_map(|page| inline_scripts(page))
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
             format!(
-                " 'sha256-{}'",
+                "'sha256-{}'",
                 base64::engine::general_purpose::STANDARD.encode(digest)
             )
         })
         .collect();
-    let hashes: String = hashes.into_iter().collect();
-    format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-         frame-src {frame_origin}; frame-ancestors 'none'; base-uri 'none'; \
-         form-action 'self'; object-src 'none'"
-    )
+    hashes
+        .into_iter()
+        .fold(ContentSecurityPolicy::new(frame_origin), |policy, hash| {
+            policy.script_source(hash)
+        })
+        .to_string()
 }
 
 /// The text of every `<script>` without a `src`, exactly as the browser hashes it.
@@ -221,6 +223,11 @@ mod tests {
         );
         assert!(csp.contains("frame-src https://f.test;"), "{csp}");
         assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+        assert_eq!(
+            content_security_policy(&[], "https://f.test"),
+            ContentSecurityPolicy::new("https://f.test").to_string(),
+            "the component's policy, and nothing else without inline scripts"
+        );
     }
 
     #[test]

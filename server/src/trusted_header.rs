@@ -197,14 +197,16 @@ impl TenantResolver for TrustedHeader {
             // Said to the operator once (each refusal also has its 401 access line):
             // anyone who reaches the port could otherwise write a line per request.
             if !self.warned.swap(true, Ordering::Relaxed) {
-                let peer = request
-                    .extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|ConnectInfo(peer)| peer.ip());
-                tracing::warn!(
-                    ?peer,
-                    "a session request that did not come from a trusted proxy: refused (MOMENTS_TRUSTED_PROXIES; said once)"
-                );
+                match request.extensions.get::<ConnectInfo<SocketAddr>>() {
+                    Some(ConnectInfo(peer)) => tracing::warn!(
+                        peer = %peer.ip(),
+                        "a session request that did not come from a trusted proxy: refused (the proxies are MOMENTS_TRUSTED_PROXIES, or TrustedHeader::only_from; said once)"
+                    ),
+                    // Not a stranger: no peer is known at all, so every request is refused.
+                    None => tracing::warn!(
+                        "a session request with no peer address: refused, since the tenant header is believed only from the trusted proxies and no peer can be one; serve the app with into_make_service_with_connect_info::<SocketAddr>() (said once)"
+                    ),
+                }
             }
             return Err(not_signed_in());
         }
@@ -302,6 +304,43 @@ mod tests {
                 Err(TenantRejection::Unauthenticated(_))
             ));
         }
+    }
+
+    #[test]
+    fn a_refused_tenant_header_is_logged_once_not_per_request() {
+        let r = resolver().only_from(TrustedProxies::parse(["10.0.0.0/8"]).unwrap());
+        let mut stranger = with(&["acme"]);
+        stranger
+            .extensions
+            .insert(ConnectInfo("192.0.2.9:5000".parse::<SocketAddr>().unwrap()));
+        let logs = crate::test_log::captured(|| {
+            for _ in 0..3 {
+                assert!(r.resolve(&stranger).is_err());
+            }
+        });
+        assert_eq!(
+            logs.matches("did not come from a trusted proxy").count(),
+            1,
+            "{logs}"
+        );
+        assert!(logs.contains("peer=192.0.2.9"), "{logs}");
+    }
+
+    #[test]
+    fn without_a_peer_address_the_warning_says_to_serve_with_connect_info() {
+        let r = resolver().only_from(TrustedProxies::parse(["10.0.0.0/8"]).unwrap());
+        let logs = crate::test_log::captured(|| {
+            assert!(r.resolve(&with(&["acme"])).is_err());
+        });
+        assert!(
+            logs.contains("no peer address")
+                && logs.contains("into_make_service_with_connect_info::<SocketAddr>()"),
+            "{logs}"
+        );
+        assert!(
+            !logs.contains("did not come from a trusted proxy"),
+            "not a stranger: {logs}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use crate::config_error::ConfigError;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
+use ipnet::IpNet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
@@ -32,14 +33,7 @@ use std::net::{IpAddr, SocketAddr};
 /// # Ok::<(), moments_par::ConfigError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Network>);
-
-/// One address or network: the bits of `address` that `prefix` keeps.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Network {
-    address: IpAddr,
-    prefix: u8,
-}
+pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     /// Parses each entry, an address or a network in CIDR form. The error names the
@@ -48,15 +42,23 @@ impl TrustedProxies {
     pub fn parse<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> Result<Self, ConfigError> {
         entries
             .into_iter()
-            .map(|entry| Network::parse(entry.as_ref().trim()))
+            .map(|entry| network(entry.as_ref().trim()))
             .collect::<Result<Vec<_>, _>>()
             .map(Self)
     }
 
-    /// Whether `address` is one of the proxies.
+    /// Whether `address` is one of the proxies. An IPv4 peer on a dual-stack socket
+    /// (`::ffff:a.b.c.d`) is `a.b.c.d`; an IPv6 network holds the IPv4 addresses it
+    /// holds mapped (`::/0` holds them all).
     pub fn contains(&self, address: IpAddr) -> bool {
-        let address = canonical(address);
-        self.0.iter().any(|network| network.contains(address))
+        let address = address.to_canonical();
+        let mapped = match address {
+            IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+            IpAddr::V6(_) => None,
+        };
+        self.0
+            .iter()
+            .any(|net| net.contains(&address) || mapped.is_some_and(|m| net.contains(&m)))
     }
 
     /// The peer of the connection `request` came on, if it is one of the proxies.
@@ -75,86 +77,42 @@ impl fmt::Debug for TrustedProxies {
     }
 }
 
-impl fmt::Debug for Network {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.address, self.prefix)
-    }
-}
-
-impl Network {
-    fn parse(entry: &str) -> Result<Self, ConfigError> {
-        let invalid = |why: &str| {
-            ConfigError::new(format!(
-                "trusted proxy `{entry}` {why}: give an address (10.0.0.7) or a network (10.0.0.0/8)"
-            ))
-        };
-        let (address, prefix) = match entry.split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (entry, None),
-        };
-        let address = address
+/// One entry: an address (a network of one) or a network.
+fn network(entry: &str) -> Result<IpNet, ConfigError> {
+    let invalid = |why: &str| {
+        ConfigError::new(format!(
+            "trusted proxy `{entry}` {why}: give an address (10.0.0.7) or a network (10.0.0.0/8)"
+        ))
+    };
+    let parse_address = |address: &str| {
+        address
             .parse::<IpAddr>()
-            .map_err(|_| invalid("is not an IP address"))?;
-        let bits = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => bits,
-            Some(prefix) => prefix
+            .map_err(|_| invalid("is not an IP address"))
+    };
+    // Split by hand rather than `IpNet::from_str`, so the message can say which half is wrong.
+    let net = match entry.split_once('/') {
+        None => IpNet::from(parse_address(entry)?),
+        Some((address, prefix)) => {
+            let address = parse_address(address)?;
+            prefix
                 .parse::<u8>()
                 .ok()
-                .filter(|prefix| *prefix <= bits)
-                .ok_or_else(|| invalid("has a prefix length out of range"))?,
-        };
-        // `::ffff:10.0.0.0/104` is `10.0.0.0/8`, as the peers it should match are.
-        let (address, prefix) = match canonical(address) {
-            v4 @ IpAddr::V4(_) if address.is_ipv6() && prefix >= 96 => (v4, prefix - 96),
-            _ => (address, prefix),
-        };
-        let network = Self { address, prefix };
-        if mask(address, prefix) != bits_of(address) {
-            return Err(invalid("has bits set past its prefix length"));
+                .and_then(|prefix| IpNet::new(address, prefix).ok())
+                .ok_or_else(|| invalid("has a prefix length out of range"))?
         }
-        Ok(network)
+    };
+    if net.trunc() != net {
+        return Err(invalid("has bits set past its prefix length"));
     }
-
-    /// Whether this network holds `address` (in canonical form). An IPv6 network holds
-    /// the IPv4 addresses it holds mapped (`::/0` holds them all); an IPv4 network holds
-    /// no IPv6 address.
-    fn contains(self, address: IpAddr) -> bool {
-        let address = match (self.address, address) {
-            (IpAddr::V6(_), IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
-            (IpAddr::V4(_), IpAddr::V6(_)) => return false,
-            _ => address,
-        };
-        mask(address, self.prefix) == bits_of(self.address)
-    }
-}
-
-/// An IPv4 peer on a dual-stack socket is `::ffff:a.b.c.d`; it is matched as `a.b.c.d`.
-pub(crate) fn canonical(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        IpAddr::V4(_) => address,
-    }
-}
-
-/// The address as a number (IPv4 in the low 32 bits).
-fn bits_of(address: IpAddr) -> u128 {
-    match address {
-        IpAddr::V4(v4) => u128::from(u32::from(v4)),
-        IpAddr::V6(v6) => u128::from(v6),
-    }
-}
-
-/// The first `prefix` bits of `address`, the rest zero.
-fn mask(address: IpAddr, prefix: u8) -> u128 {
-    let width = if address.is_ipv4() { 32 } else { 128 };
-    let dropped = width - u32::from(prefix);
-    let bits = bits_of(address);
-    if dropped == 128 {
-        0
-    } else {
-        bits >> dropped << dropped
-    }
+    // `::ffff:10.0.0.0/104` is `10.0.0.0/8`, as the peers it should match are.
+    Ok(
+        match (net.addr().to_canonical(), net.prefix_len().checked_sub(96)) {
+            (v4 @ IpAddr::V4(_), Some(prefix)) if net.addr().is_ipv6() => {
+                IpNet::new(v4, prefix).unwrap_or(net)
+            }
+            _ => net,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -2,14 +2,11 @@
 //! endpoint (`/rest`), both served by the companion inside this app's own server.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{A, Route, Router, Routes};
 use moments_embed::{Fetcher, MomentsEmbed, SessionFnError, SessionGrant, SessionRequest};
-
-/// The Moments frame's origin, for the page's `frame-src` (the server provides it).
-#[derive(Clone, Debug)]
-pub struct FrameOrigin(pub String);
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -73,53 +70,40 @@ fn CampaignsViaRest() -> impl IntoView {
     }
 }
 
-/// Mints a session on the server through the companion's [`SessionService`], which the
-/// server provides as context: the same checks as its REST endpoint (origin, tenant,
-/// allowlist, rate limit, upstream gate), and its refusals reach the component whole.
-///
-/// [`SessionService`]: https://docs.rs/moments-par/latest/moments_par/struct.SessionService.html
+/// Mints a session on the server through the companion, with the same checks, refusals,
+/// headers and access line as its REST endpoint; the server provides its
+/// `SessionService` as context (`src/main.rs`).
 // JSON arguments: the default URL encoding drops an empty `SessionRequest` entirely.
-#[server(prefix = "/api", endpoint = "moments_session", input = leptos::server_fn::codec::Json)]
+// ANCHOR: server_fn
+#[server(prefix = "/api", endpoint = "moments_session", input = Json)]
 pub async fn moments_session(asked: SessionRequest) -> Result<SessionGrant, SessionFnError> {
-    use moments_par::{SessionFailure, SessionService};
-    let service = use_context::<SessionService>()
-        .ok_or_else(|| SessionFnError::ServerFn("no SessionService in context".into()))?;
-    let request: http::request::Parts = leptos_axum::extract()
-        .await
-        .map_err(|e| SessionFnError::ServerFn(e.to_string()))?;
-    Ok(service
-        .create(&request, asked)
-        .await
-        .map_err(SessionFailure::from)?)
+    Ok(moments_par::leptos::create_session(asked).await?)
 }
+// ANCHOR_END: server_fn
 
 #[cfg(feature = "ssr")]
 mod server {
-    use super::FrameOrigin;
+    use axum::http::{HeaderValue, header};
     use leptos::prelude::*;
+    use moments_par::SessionService;
 
     /// A strict policy for every page: scripts by this response's nonce (leptos puts it
     /// on its hydration scripts), styles from this origin plus the component's
     /// server-rendered stylesheet by its hash, frames from the Moments frame's origin.
     pub(super) fn content_security_policy() {
-        let (Some(response), Some(FrameOrigin(frame_origin))) = (
+        let (Some(response), Some(service)) = (
             use_context::<leptos_axum::ResponseOptions>(),
-            use_context::<FrameOrigin>(),
+            use_context::<SessionService>(),
         ) else {
             return;
         };
-        let nonce = leptos::nonce::use_nonce()
-            .map(|nonce| format!(" 'nonce-{nonce}'"))
-            .unwrap_or_default();
-        let policy = format!(
-            "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; \
-             style-src 'self' {}; img-src 'self' data:; connect-src 'self'; \
-             frame-src {}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-            moments_embed::STYLESHEET_CSP_SOURCE,
-            frame_origin,
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&policy) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        let frame_origin = service.frame_origin();
+        // ANCHOR: csp
+        let policy = moments_embed::content_security_policy(frame_origin)
+            .script_nonce(leptos::nonce::use_nonce().map(|nonce| nonce.to_string()));
+        // ANCHOR_END: csp
+        if let Ok(value) = HeaderValue::from_str(&policy.to_string()) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
         }
     }
 }

@@ -14,12 +14,14 @@
 //! | `POST /wizard/{s}/use-cases/{id}/{pause,resume,deactivate}` | change one |
 //! | `GET /wizard/{s}/use-cases/{id}` | its analytics |
 //! | `GET /wizard/{s}/api/session` | `200 {"remaining_ms"}` or `410` once ended |
+//! | `POST /wizard/{s}/api/storage-access` | the session cookie again, in cookie mode ([`storage_access`]) |
 
 mod analytics;
 mod manage_views;
 pub(crate) mod model;
 mod page;
 mod steps;
+pub(crate) mod storage_access;
 mod templates;
 mod views;
 
@@ -36,8 +38,9 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
-/// The wizard's routes (state: the sandbox).
-pub(crate) fn router() -> Router<AppState> {
+/// The wizard's routes (state: the sandbox), behind the cookie check of
+/// [`storage_access`].
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/wizard/{session}", get(gallery))
         .route(
@@ -51,6 +54,14 @@ pub(crate) fn router() -> Router<AppState> {
             post(change_use_case),
         )
         .route("/wizard/{session}/api/session", get(session_status))
+        .route(
+            &format!("/wizard/{{session}}{}", storage_access::CLAIM),
+            post(storage_access::claim),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            storage_access::require_cookie,
+        ))
 }
 
 async fn gallery(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {

@@ -1,10 +1,10 @@
 //! Starting what the options describe: the sandbox if asked, the companion's router,
 //! the static files, on a socket; and stopping it gracefully.
 
-use super::config::Upstream;
 use super::options::Cli;
 use crate::config_error::ConfigError;
 use crate::service::SessionService;
+use crate::settings::Upstream;
 use axum::Router;
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
@@ -72,7 +72,8 @@ impl RunningServer {
 pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
     #[cfg(feature = "sandbox")]
     let (sandbox, upstream) = if cli.sandbox {
-        let (running, upstream) = start_sandbox(cli.sandbox_listen).await?;
+        let (running, upstream) =
+            start_sandbox(cli.sandbox_listen, &cli.sandbox_frame_host).await?;
         (Some(running), Some(upstream))
     } else {
         (None, None)
@@ -80,8 +81,7 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
     #[cfg(not(feature = "sandbox"))]
     let upstream: Option<Upstream> = None;
 
-    let config = cli.config(upstream)?;
-    let frame_origin = config.par.iframe_base_url.origin().ascii_serialization();
+    let config = cli.companion.config(upstream)?;
     let service = SessionService::new(config)?;
     #[allow(unused_mut)] // without the sandbox feature nothing else is merged
     let mut extra = Router::new();
@@ -94,7 +94,7 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
         if !dir.join("index.html").is_file() {
             return Err(StartError::StaticDir(dir.clone()));
         }
-        let files = crate::static_files::router(dir, &frame_origin)
+        let files = crate::static_files::router(dir, &service.frame_origin())
             .map_err(|_| StartError::StaticDir(dir.clone()))?;
         extra = extra.merge(files);
     }
@@ -138,19 +138,19 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
     })
 }
 
+/// Starts the simulator on `listen`. Session requests go to it on 127.0.0.1; the frame
+/// URLs it grants name `frame_host` on its port, which it serves under any host name.
 #[cfg(feature = "sandbox")]
 async fn start_sandbox(
     listen: SocketAddr,
+    frame_host: &str,
 ) -> Result<(moments_sandbox::RunningSandbox, Upstream), StartError> {
     use moments_sandbox::{DEFAULT_EMBEDDING_ID, Sandbox, SandboxConfig};
-    use rand::RngCore;
     use secrecy::SecretString;
     use url::Url;
 
     // A fresh key each run: tests can then prove this exact key never reaches a browser.
-    let mut bytes = [0_u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("{:032x}", rand::random::<u128>());
     let config = SandboxConfig {
         api_key: key.clone(),
         ..SandboxConfig::default()
@@ -162,12 +162,23 @@ async fn start_sandbox(
             addr: listen,
             source,
         })?;
-    let url = Url::parse(running.base_url())
+    let base_url = Url::parse(running.base_url())
         .map_err(|e| ConfigError::new(format!("sandbox URL: {e}")))?;
+    let mut iframe_base_url = base_url.clone();
+    iframe_base_url.set_host(Some(frame_host)).map_err(|e| {
+        ConfigError::new(format!(
+            "--sandbox-frame-host `{frame_host}` is not a host name ({e}); e.g. localhost or 127.0.0.1"
+        ))
+    })?;
+    tracing::info!(
+        par = %base_url,
+        frame = %iframe_base_url,
+        "the sandbox stands in for Infobip: PAR calls go to `par`, frames open at `frame` (--sandbox-frame-host)"
+    );
     let upstream = Upstream {
-        base_url: url.clone(),
+        base_url,
         api_key: SecretString::from(key),
-        iframe_base_url: url,
+        iframe_base_url,
         fallback_embedding: Some(DEFAULT_EMBEDDING_ID.to_owned()),
     };
     Ok((running, upstream))

@@ -3,7 +3,7 @@
 //!
 //! | name | type | labels |
 //! |---|---|---|
-//! | `moments_par_http_requests_total` | counter | `route` (matched path, or `other`), `status` |
+//! | `moments_par_http_requests_total` | counter | `route` (matched path, a server function's path for `leptos::create_session`, or `other`), `status` |
 //! | `moments_par_session_duration_seconds` | histogram | |
 //! | `moments_par_errors_total` | counter | `code` (every `ErrorCode`, zeros included) |
 //! | `moments_par_rate_limited_total` | counter | |
@@ -15,14 +15,12 @@
 //! | `moments_par_build_info` | gauge | `version` |
 //! | `process_resident_memory_bytes` | gauge (Linux) | |
 
-mod outcome;
 mod text;
 
-use crate::edge::Around;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use moments_protocol::ErrorCode;
-pub(crate) use outcome::UpstreamOutcome;
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -49,9 +47,12 @@ pub(crate) struct Metrics {
     session_duration: Histogram,
     errors: [AtomicU64; ErrorCode::ALL.len()],
     rate_limited: AtomicU64,
-    /// Shared-store failures: served (policy open), refused (closed).
-    store_failures: [AtomicU64; 2],
-    upstream_attempts: [AtomicU64; UpstreamOutcome::ALL.len()],
+    /// Shared-store failures, by [`StoreFailureOutcome`].
+    store_failures: [AtomicU64; StoreFailureOutcome::ALL.len()],
+    /// Calls to Infobip that returned a grant.
+    upstream_granted: AtomicU64,
+    /// Calls to Infobip that failed, by the code the failure gives the browser.
+    upstream_failed: [AtomicU64; ErrorCode::ALL.len()],
     upstream_duration: Histogram,
     upstream_in_flight: AtomicI64,
     upstream_saturated: AtomicU64,
@@ -66,7 +67,8 @@ impl Metrics {
             errors: Default::default(),
             rate_limited: AtomicU64::new(0),
             store_failures: Default::default(),
-            upstream_attempts: Default::default(),
+            upstream_granted: AtomicU64::new(0),
+            upstream_failed: Default::default(),
             upstream_duration: Histogram::default(),
             upstream_in_flight: AtomicI64::new(0),
             upstream_saturated: AtomicU64::new(0),
@@ -99,28 +101,41 @@ impl Metrics {
         });
     }
 
-    pub(crate) fn error(&self, code: ErrorCode) {
-        if let Some(i) = ErrorCode::ALL.iter().position(|c| *c == code) {
-            self.errors[i].fetch_add(1, Relaxed);
+    /// One answer on `route` with `status`; `session`, how long it took when it answered
+    /// a session request (through either transport).
+    pub(crate) fn answered(&self, route: &str, status: u16, session: Option<Duration>) {
+        self.request(route, status);
+        if let Some(took) = session {
+            self.session_duration.observe(took);
         }
+    }
+
+    pub(crate) fn error(&self, code: ErrorCode) {
+        self.errors[slot(code)].fetch_add(1, Relaxed);
     }
 
     pub(crate) fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Relaxed);
     }
 
-    /// A check the shared rate-limit store failed, and whether the request was served.
+    /// A check the shared rate-limit store failed, and what happened to the request.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn rate_limit_store_failure(&self, served: bool) {
-        self.store_failures[usize::from(!served)].fetch_add(1, Relaxed);
+    pub(crate) fn rate_limit_store_failure(&self, outcome: StoreFailureOutcome) {
+        self.store_failures[outcome as usize].fetch_add(1, Relaxed);
     }
 
     pub(crate) fn upstream_saturated(&self) {
         self.upstream_saturated.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn upstream_attempt(&self, outcome: UpstreamOutcome, took: Duration) {
-        self.upstream_attempts[outcome as usize].fetch_add(1, Relaxed);
+    /// One call to Infobip: a grant, or the code its failure gives the browser
+    /// ([`ParError::code`](crate::ParError::code)).
+    pub(crate) fn upstream_attempt(&self, outcome: Result<(), ErrorCode>, took: Duration) {
+        match outcome {
+            Ok(()) => &self.upstream_granted,
+            Err(code) => &self.upstream_failed[slot(code)],
+        }
+        .fetch_add(1, Relaxed);
         self.upstream_duration.observe(took);
     }
 
@@ -196,10 +211,11 @@ impl Metrics {
             "counter",
             "Rate-limit checks the shared store failed or did not answer in time, by what happened to the request.",
         );
-        for (outcome, count) in ["served", "refused"].iter().zip(&self.store_failures) {
+        for (outcome, count) in StoreFailureOutcome::ALL.iter().zip(&self.store_failures) {
             let _ = writeln!(
                 out,
-                "moments_par_rate_limit_store_failures_total{{outcome=\"{outcome}\"}} {}",
+                "moments_par_rate_limit_store_failures_total{{outcome=\"{}\"}} {}",
+                outcome.label(),
                 count.load(Relaxed)
             );
         }
@@ -209,13 +225,21 @@ impl Metrics {
             "counter",
             "Calls to Infobip's PAR endpoint (retries included), by outcome.",
         );
-        for (outcome, count) in UpstreamOutcome::ALL.iter().zip(&self.upstream_attempts) {
-            let _ = writeln!(
-                out,
-                "moments_par_upstream_attempts_total{{outcome=\"{}\"}} {}",
-                outcome.label(),
-                count.load(Relaxed)
-            );
+        let _ = writeln!(
+            out,
+            "moments_par_upstream_attempts_total{{outcome=\"ok\"}} {}",
+            self.upstream_granted.load(Relaxed)
+        );
+        // A failed call is labelled with its error code less the `upstream_` every code
+        // of a `ParError` has (`upstream_auth`: `auth`).
+        for (code, count) in ErrorCode::ALL.iter().zip(&self.upstream_failed) {
+            if let Some(outcome) = code.as_str().strip_prefix("upstream_") {
+                let _ = writeln!(
+                    out,
+                    "moments_par_upstream_attempts_total{{outcome=\"{outcome}\"}} {}",
+                    count.load(Relaxed)
+                );
+            }
         }
         self.upstream_duration.render(
             &mut out,
@@ -261,30 +285,56 @@ impl Drop for InFlight {
     }
 }
 
+/// What happened to a request whose rate-limit check the shared store failed: the
+/// `outcome` label of `moments_par_rate_limit_store_failures_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StoreFailureOutcome {
+    /// Served without a limit (the store's policy is open).
+    Served,
+    /// Refused with `503` (the policy is closed).
+    Refused,
+}
+
+impl StoreFailureOutcome {
+    const ALL: [Self; 2] = [Self::Served, Self::Refused];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Self::Served => "served",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// `code`'s counter in a per-code array.
+fn slot(code: ErrorCode) -> usize {
+    ErrorCode::ALL
+        .iter()
+        .position(|c| *c == code)
+        .unwrap_or_default()
+}
+
 /// Middleware: counts every answer by route and status, and error answers by code
 /// (from the `ErrorCode` that `AppError` leaves in the response extensions).
-#[derive(Clone)]
-pub(crate) struct Track(pub(crate) Arc<Metrics>);
-
-impl Around for Track {
-    type Carry = (Arc<Metrics>, Option<MatchedPath>, Instant);
-    type Refusal = Infallible;
-
-    fn before(&self, request: &mut Request) -> Result<Self::Carry, Infallible> {
-        let route = request.extensions().get::<MatchedPath>().cloned();
-        Ok((Arc::clone(&self.0), route, Instant::now()))
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    route: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let route = route.as_ref().map_or("other", MatchedPath::as_str);
+    let session = route == metrics.session_route;
+    metrics.answered(
+        route,
+        response.status().as_u16(),
+        session.then(|| started.elapsed()),
+    );
+    if let Some(code) = response.extensions().get::<ErrorCode>() {
+        metrics.error(*code);
     }
-
-    fn after<B>((metrics, route, started): Self::Carry, response: &mut http::Response<B>) {
-        let route = route.as_ref().map_or("other", MatchedPath::as_str);
-        metrics.request(route, response.status().as_u16());
-        if let Some(code) = response.extensions().get::<ErrorCode>() {
-            metrics.error(*code);
-        }
-        if route == metrics.session_route {
-            metrics.session_duration.observe(started.elapsed());
-        }
-    }
+    response
 }
 
 #[cfg(test)]
@@ -299,8 +349,8 @@ mod tests {
         metrics.request("/s", 429);
         metrics.error(ErrorCode::RateLimited);
         metrics.rate_limited();
-        metrics.upstream_attempt(UpstreamOutcome::Ok, Duration::from_millis(3));
-        metrics.upstream_attempt(UpstreamOutcome::Unavailable, Duration::from_secs(30));
+        metrics.upstream_attempt(Ok(()), Duration::from_millis(3));
+        metrics.upstream_attempt(Err(ErrorCode::UpstreamUnavailable), Duration::from_secs(30));
         let guard = metrics.upstream_call();
         let text = metrics.render();
         drop(guard);
@@ -311,6 +361,9 @@ mod tests {
             "moments_par_errors_total{code=\"upstream_auth\"} 0",
             "moments_par_rate_limited_total 1",
             "moments_par_upstream_attempts_total{outcome=\"ok\"} 1",
+            "moments_par_upstream_attempts_total{outcome=\"unavailable\"} 1",
+            "moments_par_upstream_attempts_total{outcome=\"bad_response\"} 0",
+            "moments_par_rate_limit_store_failures_total{outcome=\"refused\"} 0",
             "moments_par_upstream_duration_seconds_bucket{le=\"0.005\"} 1",
             "moments_par_upstream_duration_seconds_bucket{le=\"10\"} 1",
             "moments_par_upstream_duration_seconds_bucket{le=\"+Inf\"} 2",

@@ -1,7 +1,6 @@
 //! What can go wrong talking to Infobip: [`ParError`], and [`UpstreamDetail`], what
 //! Infobip said about it, parsed from either of its error shapes.
 
-use crate::metrics::UpstreamOutcome;
 use moments_protocol::ErrorCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -76,17 +75,6 @@ impl ParError {
     /// same way again (a malformed 2xx included: it is a bug upstream, not a blip).
     pub(crate) fn may_pass(&self) -> bool {
         matches!(self, Self::Unavailable { .. } | Self::RateLimited { .. })
-    }
-
-    /// How the call ended, for `/metrics`.
-    pub(crate) fn outcome(&self) -> UpstreamOutcome {
-        match self {
-            Self::Auth { .. } => UpstreamOutcome::Auth,
-            Self::Rejected { .. } => UpstreamOutcome::Rejected,
-            Self::RateLimited { .. } => UpstreamOutcome::RateLimited,
-            Self::Unavailable { .. } => UpstreamOutcome::Unavailable,
-            Self::BadResponse { .. } => UpstreamOutcome::BadResponse,
-        }
     }
 }
 

@@ -15,7 +15,7 @@ pub use error::{ParError, UpstreamDetail};
 pub use request::{EmbeddingId, ParGrant, ParRequest, SCOPES};
 pub use retry::RetryPolicy;
 
-use crate::metrics::{Metrics, UpstreamOutcome};
+use crate::metrics::Metrics;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -149,9 +149,7 @@ impl ParClient {
                 self.attempt(request, timeout).await
             };
             if let Some(metrics) = &self.0.metrics {
-                let result = outcome
-                    .as_ref()
-                    .map_or_else(ParError::outcome, |_| UpstreamOutcome::Ok);
+                let result = outcome.as_ref().map(|_| ()).map_err(ParError::code);
                 metrics.upstream_attempt(result, attempt_started.elapsed());
             }
             let error = match outcome {

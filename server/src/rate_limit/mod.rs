@@ -21,7 +21,7 @@ mod store;
 pub use store::{RedisStore, StoreFailure, StoreUrl};
 
 use crate::tenant::ACCOUNT_KEY;
-use crate::trusted_proxies::{TrustedProxies, canonical};
+use crate::trusted_proxies::TrustedProxies;
 use axum::extract::ConnectInfo;
 use http::HeaderName;
 use http::request::Parts;
@@ -118,7 +118,7 @@ pub(crate) struct RateLimiter {
 enum Buckets {
     Local(LocalBuckets),
     #[cfg(feature = "redis")]
-    Shared(Box<shared::RedisLimiter>),
+    Redis(Box<shared::RedisLimiter>),
 }
 
 impl RateLimiter {
@@ -144,7 +144,7 @@ impl RateLimiter {
         Ok(Self {
             client_ip,
             warned_no_address: AtomicBool::new(false),
-            buckets: Buckets::Shared(Box::new(shared::RedisLimiter::new(
+            buckets: Buckets::Redis(Box::new(shared::RedisLimiter::new(
                 store, interval, tolerance, metrics,
             )?)),
         })
@@ -159,7 +159,7 @@ impl RateLimiter {
         match &self.buckets {
             Buckets::Local(buckets) => buckets.check((tenant, address)).map_err(Refusal::Limited),
             #[cfg(feature = "redis")]
-            Buckets::Shared(store) => {
+            Buckets::Redis(store) => {
                 let client = match address {
                     Some(address) => format!("{tenant}\0{address}"),
                     None => format!("{tenant}\0"),
@@ -179,7 +179,7 @@ impl RateLimiter {
         match &self.buckets {
             Buckets::Local(_) => None,
             #[cfg(feature = "redis")]
-            Buckets::Shared(store) => {
+            Buckets::Redis(store) => {
                 Some((store.reachable().await, store.required_for_readiness()))
             }
         }
@@ -211,11 +211,19 @@ impl RateLimiter {
                 .map(|ConnectInfo(peer)| peer.ip())
         });
         if address.is_none() && !self.warned_no_address.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                "no client address (serve the app with into_make_service_with_connect_info::<SocketAddr>(), or set a client IP header): rate limiting per tenant only, and not at all for the shared account tenant"
-            );
+            if header.is_some() && proxies.is_some() {
+                // The header is there to be read, but only from a trusted proxy, and
+                // without the peer's address no connection is from one.
+                tracing::warn!(
+                    "no peer address, so the client IP header is ignored (it is believed only from the trusted proxies): serve the app with into_make_service_with_connect_info::<SocketAddr>(); until then the rate limit counts per tenant only, and not at all for the shared account tenant"
+                );
+            } else {
+                tracing::warn!(
+                    "no client address (serve the app with into_make_service_with_connect_info::<SocketAddr>(), or set a client IP header): rate limiting per tenant only, and not at all for the shared account tenant"
+                );
+            }
         }
-        address.map(|ip| match canonical(ip) {
+        address.map(|ip| match ip.to_canonical() {
             IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
             v4 @ IpAddr::V4(_) => v4,
         })
@@ -352,6 +360,33 @@ mod tests {
             limiter
                 .check_now("t", &via("192.0.2.9:2", "4.4.4.4"))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn with_proxies_and_no_peer_address_the_warning_says_what_is_missing() {
+        let client_ip = ClientIp {
+            header: Some(HeaderName::from_static("x-forwarded-for")),
+            proxies: Some(TrustedProxies::parse(["10.0.0.0/8"]).unwrap()),
+        };
+        let limiter = RateLimiter::new(RateLimit::per_minute(1).with_burst(1), client_ip);
+        let mut request = http::Request::new(()).into_parts().0;
+        request
+            .headers
+            .insert("x-forwarded-for", "1.1.1.1".parse().unwrap());
+        let logs = crate::test_log::captured(|| {
+            let _ = limiter.check_now("t", &request);
+            let _ = limiter.check_now("t", &request);
+        });
+        assert_eq!(logs.matches("no peer address").count(), 1, "once: {logs}");
+        assert!(
+            logs.contains("the client IP header is ignored")
+                && logs.contains("into_make_service_with_connect_info::<SocketAddr>()"),
+            "{logs}"
+        );
+        assert!(
+            !logs.contains("or set a client IP header"),
+            "one is set: {logs}"
         );
     }
 

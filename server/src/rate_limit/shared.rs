@@ -11,10 +11,9 @@
 //! seconds) and counted in `/metrics`.
 
 use super::store::{RedisStore, StoreFailure};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StoreFailureOutcome};
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -138,7 +137,11 @@ impl RedisLimiter {
         // Whatever state the connection is in, start from a fresh one next time.
         *self.connection.lock().await = None;
         let served = self.store.on_failure == StoreFailure::Open;
-        self.metrics.rate_limit_store_failure(served);
+        self.metrics.rate_limit_store_failure(if served {
+            StoreFailureOutcome::Served
+        } else {
+            StoreFailureOutcome::Refused
+        });
         let now = self.started.elapsed().as_secs() + 1;
         let last = self.last_warning.load(Ordering::Relaxed);
         if now >= last + 10
@@ -191,12 +194,8 @@ impl RedisLimiter {
 /// address in the store.
 fn bucket_key(client: &[u8]) -> String {
     let digest = Sha256::digest(client);
-    let mut key = String::with_capacity(14 + 32);
-    key.push_str("moments-par:rl:");
-    for byte in &digest[..16] {
-        let _ = write!(key, "{byte:02x}");
-    }
-    key
+    let high = u128::from_be_bytes(digest[..16].try_into().unwrap_or_default());
+    format!("moments-par:rl:{high:032x}")
 }
 
 fn micros(duration: Duration) -> u64 {

@@ -6,6 +6,7 @@
 
 mod access;
 mod binary;
+mod leptos;
 mod ops;
 mod router;
 mod service;

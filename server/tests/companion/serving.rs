@@ -69,7 +69,15 @@ async fn the_real_sandbox_mints_and_refuses_like_infobip() {
 #[tokio::test]
 async fn the_binary_with_sandbox_serves_sessions_over_a_socket() {
     bounded(async {
-        let server = serve(&["--sandbox", "--sandbox-listen", "127.0.0.1:0"]).await;
+        // The frame on the PAR side's own host, as the sandbox reports its base URL.
+        let server = serve(&[
+            "--sandbox",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+            "--sandbox-frame-host",
+            "127.0.0.1",
+        ])
+        .await;
         let answer = post(&server).send().await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
         assert_eq!(answer.headers()["cache-control"], "no-store");
@@ -87,6 +95,102 @@ async fn the_binary_with_sandbox_serves_sessions_over_a_socket() {
         assert_eq!(ready.status(), StatusCode::OK);
         assert_eq!(server.sandbox().unwrap().sandbox().stats().par_issued, 1);
         server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_sandbox_frame_is_on_another_site_than_a_page_on_127_0_0_1_by_default() {
+    bounded(async {
+        let server = serve(&["--sandbox", "--sandbox-listen", "127.0.0.1:0"]).await;
+        let answer = post(&server).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let grant: serde_json::Value = answer.json().await.unwrap();
+        let sandbox = server.sandbox().unwrap();
+        let par = url::Url::parse(sandbox.base_url()).unwrap();
+        assert_eq!(
+            par.host_str(),
+            Some("127.0.0.1"),
+            "PAR calls stay on loopback"
+        );
+        let frame = url::Url::parse(grant["iframe_url"].as_str().unwrap()).unwrap();
+        assert_eq!(frame.host_str(), Some("localhost"), "{frame}");
+        assert_eq!(frame.port(), par.port(), "the sandbox's own port");
+        assert_eq!(frame.path(), "/authorize");
+        assert_eq!(
+            sandbox.sandbox().stats().par_issued,
+            1,
+            "minted by the sandbox"
+        );
+        server.shutdown().await;
+
+        let cli = Cli::try_parse_from([
+            "moments-par",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+            "--sandbox-frame-host",
+            "not a host",
+        ])
+        .unwrap();
+        let refused = start(&cli).await.unwrap_err().to_string();
+        assert!(
+            refused.contains("--sandbox-frame-host `not a host` is not a host name"),
+            "{refused}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_ip_header_from_a_peer_not_listed_is_ignored() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let key = fresh_key();
+        // The test's client is 127.0.0.1: the proxy in one run, a stranger in the other.
+        let mut statuses = Vec::new();
+        for proxies in ["127.0.0.1", "10.0.0.0/8"] {
+            let server = serve(&[
+                "--infobip-base-url",
+                &stub.url,
+                "--infobip-api-key",
+                &key,
+                "--embedding-id",
+                "42",
+                "--rate-limit",
+                "1/min",
+                "--rate-limit-burst",
+                "1",
+                "--client-ip-header",
+                "x-forwarded-for",
+                "--trusted-proxies",
+                proxies,
+            ])
+            .await;
+            for client in ["198.51.100.1", "198.51.100.2"] {
+                let answer = post(&server)
+                    .header("x-forwarded-for", client)
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push((proxies, client, answer.status().as_u16()));
+            }
+            server.shutdown().await;
+        }
+        assert_eq!(
+            statuses,
+            [
+                ("127.0.0.1", "198.51.100.1", 200),
+                ("127.0.0.1", "198.51.100.2", 200),
+                ("10.0.0.0/8", "198.51.100.1", 200),
+                ("10.0.0.0/8", "198.51.100.2", 429),
+            ],
+            "from the proxy, the header names the client; from anyone else it is ignored \
+             and the peer is the client, whatever the header claims"
+        );
+        stub.shutdown().await;
     })
     .await;
 }

@@ -1,7 +1,8 @@
 //! The rate limit in a real Redis (`redis-server` from Debian, started here on a free
 //! loopback port and ended by its PID), shared by two companion replicas on two real
-//! sockets: one client's budget across both, the store going away under each failure
-//! policy (no panic, no request past the timeout), and the store coming back.
+//! sockets: one client's budget across both, the store going away or hanging (stopped
+//! with SIGSTOP, its socket still open) under each failure policy (no panic, no request
+//! past the timeout), and the store coming back.
 
 use crate::stub::{Reply, Stub};
 use crate::support::{bounded, config, fresh_key, metric};
@@ -51,6 +52,17 @@ impl Redis {
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends `signal` (`-STOP`, `-CONT`) to this server, by its PID.
+    async fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success(), "kill {signal} {pid}");
     }
 
     /// Ends the server by its PID and waits for it.
@@ -270,6 +282,92 @@ async fn a_lost_store_fails_closed_when_asked_and_can_take_the_replica_out() {
         assert_eq!(status, 503, "the operator asked for it: {ready}");
         assert!(ready.contains(r#""status":"not ready""#), "{ready}");
         task.abort();
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+/// A store that hangs rather than refuses: `redis-server` stopped with SIGSTOP keeps its
+/// socket, so connections are accepted and nothing is answered, and only the store's
+/// timeout ends a check. Under each policy the answer comes within that timeout and a
+/// small margin; open serves and counts it, closed refuses with 503; resumed, closed
+/// serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_store_costs_a_request_its_timeout_and_no_more_under_each_policy() {
+    // Past the timeout: the reply's own way back, on a loaded 2-core machine.
+    const MARGIN: Duration = Duration::from_millis(600);
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        for policy in [StoreFailure::Open, StoreFailure::Closed] {
+            let redis = Redis::start().await;
+            let store = store(&redis, policy);
+            let timeout = store.timeout;
+            let (a, task) = replica(&stub.url, store);
+            assert_eq!(
+                ask(&a).await.0,
+                200,
+                "{policy:?}: served while the store answers"
+            );
+
+            redis.signal("-STOP").await;
+            for _ in 0..2 {
+                let started = Instant::now();
+                let (status, retry_after, text) = ask(&a).await;
+                let took = started.elapsed();
+                assert!(
+                    took >= timeout && took < timeout + MARGIN,
+                    "{policy:?}: answered {status} after {took:?}; the store's timeout is {timeout:?}: {text}"
+                );
+                match policy {
+                    StoreFailure::Open => assert_eq!(status, 200, "served unlimited: {text}"),
+                    StoreFailure::Closed => {
+                        assert_eq!(status, 503, "{text}");
+                        assert!(text.contains(r#""code":"unavailable""#), "{text}");
+                        assert_eq!(retry_after.as_deref(), Some("1"));
+                    }
+                }
+            }
+            let (_, metrics) = get(&format!("{a}/metrics")).await;
+            let outcome = match policy {
+                StoreFailure::Open => "served",
+                StoreFailure::Closed => "refused",
+            };
+            assert_eq!(
+                metric(
+                    &metrics,
+                    &format!(
+                        "moments_par_rate_limit_store_failures_total{{outcome=\"{outcome}\"}}"
+                    )
+                ),
+                Some(2.0),
+                "{policy:?}: each hung check counted\n{metrics}"
+            );
+
+            redis.signal("-CONT").await;
+            if policy == StoreFailure::Closed {
+                let mut statuses = Vec::new();
+                for _ in 0..20 {
+                    let (status, _, _) = ask(&a).await;
+                    statuses.push(status);
+                    if status == 200 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                assert_eq!(
+                    statuses.last(),
+                    Some(&200),
+                    "closed serves again once the store answers: {statuses:?}"
+                );
+            }
+            task.abort();
+            redis.stop().await;
+        }
+        assert_eq!(
+            stub.calls(),
+            1 + 2 + 1 + 1,
+            "a refused request never reaches Infobip"
+        );
         stub.shutdown().await;
     })
     .await;

@@ -1,0 +1,152 @@
+//! The frame: a fresh `<iframe>` per `request_uri`, every attribute set before `src` and
+//! before it enters the document, so no URI is ever presented twice or lands in the
+//! frame's history; and which messages and loads are the current frame's.
+
+use crate::options::{
+    DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, UseMomentsSessionOptions,
+};
+use crate::parse::FrameSignal;
+use crate::session::FrameId;
+use leptos::prelude::GetUntracked;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlElement, HtmlIFrameElement, MessageEvent};
+
+/// The component's root, and the frame inside it (if one is shown).
+pub(super) struct Frame {
+    root: HtmlElement,
+    current: Option<Current>,
+}
+
+/// The frame on the page, and the origin its URL names (the only origin whose messages
+/// count).
+struct Current {
+    element: HtmlIFrameElement,
+    origin: String,
+}
+
+impl Frame {
+    pub(super) fn new(root: HtmlElement) -> Self {
+        Self {
+            root,
+            current: None,
+        }
+    }
+
+    /// The element the frame goes into.
+    pub(super) fn root(&self) -> &HtmlElement {
+        &self.root
+    }
+
+    /// Replaces the frame with a fresh `<iframe>` at `url`, `height_css` tall: every
+    /// attribute first, `src` last, then into the document.
+    pub(super) fn show(
+        &mut self,
+        frame: FrameId,
+        url: &str,
+        options: &UseMomentsSessionOptions,
+        height_css: &str,
+    ) {
+        self.remove();
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(element) = document
+            .create_element("iframe")
+            .ok()
+            .and_then(|e| e.dyn_into::<HtmlIFrameElement>().ok())
+        else {
+            return;
+        };
+        let _ = element.set_attribute("class", "moments-embed__frame");
+        let _ = element.set_attribute(
+            "data-moments-frame",
+            &crate::text::with_decimal("", frame.0, ""),
+        );
+        let title = options.title.get_untracked();
+        let _ = element.set_attribute("title", title.as_deref().unwrap_or(DEFAULT_FRAME_TITLE));
+        let sandbox = options.sandbox.get_untracked();
+        let _ = element.set_attribute(
+            "sandbox",
+            sandbox.as_deref().unwrap_or(DEFAULT_FRAME_SANDBOX),
+        );
+        let allow = options.allow.get_untracked();
+        let _ = element.set_attribute("allow", allow.as_deref().unwrap_or(DEFAULT_FRAME_ALLOW));
+        let _ = element.style().set_property("height", height_css);
+        element.set_src(url);
+        let origin = web_sys::Url::new(url).map_or_else(|_| String::new(), |u| u.origin());
+        let _ = self.root.append_child(&element);
+        self.current = Some(Current { element, origin });
+    }
+
+    pub(super) fn remove(&mut self) {
+        if let Some(current) = self.current.take() {
+            current.element.remove();
+        }
+    }
+
+    /// Renames the frame on the page (the `title` option changed).
+    pub(super) fn set_title(&self, title: Option<&str>) {
+        if let Some(current) = &self.current {
+            let _ = current
+                .element
+                .set_attribute("title", title.unwrap_or(DEFAULT_FRAME_TITLE));
+        }
+    }
+
+    /// Sets the frame's CSS height, and the root's `--moments-embed-min-height`, so what
+    /// stands in for the frame (loading, an error, a reconnect) takes exactly its room.
+    pub(super) fn set_height(&self, css: &str) {
+        if let Some(current) = &self.current {
+            let _ = current.element.style().set_property("height", css);
+        }
+        let _ = self
+            .root
+            .style()
+            .set_property("--moments-embed-min-height", css);
+    }
+
+    /// What the frame says in `event`, if it comes from the current frame's origin *and*
+    /// window and `options`' adapter makes a valid signal of it.
+    pub(super) fn accept(
+        &self,
+        event: &MessageEvent,
+        options: &UseMomentsSessionOptions,
+    ) -> Option<FrameSignal> {
+        let current = self.current.as_ref()?;
+        if current.origin.is_empty() || event.origin() != current.origin {
+            return None;
+        }
+        let frame_window = current.element.content_window()?;
+        let source: JsValue = event.source()?.into();
+        if !js_sys::Object::is(&source, frame_window.as_ref()) {
+            return None;
+        }
+        options.frame_adapter.read(&event.data())
+    }
+
+    /// Whether `target` (a `load` event's) is the current frame, past its initial
+    /// `about:blank`.
+    pub(super) fn has_loaded(&self, target: &JsValue) -> bool {
+        self.current.as_ref().is_some_and(|current| {
+            js_sys::Object::is(target, &current.element) && !is_initial_blank(&current.element)
+        })
+    }
+
+    /// Whether `uri` (one a CSP violation reports) is at the current frame's origin.
+    pub(super) fn is_at_origin(&self, uri: &str) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|current| !current.origin.is_empty() && uri.starts_with(&current.origin))
+    }
+}
+
+/// The `about:blank` document an iframe holds before its real navigation. Readable only
+/// while same-origin, which a cross-origin frame that has loaded never is.
+fn is_initial_blank(iframe: &HtmlIFrameElement) -> bool {
+    iframe
+        .content_window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"location".into()).ok())
+        .and_then(|location| js_sys::Reflect::get(&location, &"href".into()).ok())
+        .and_then(|href| href.as_string())
+        .is_some_and(|href| href == "about:blank")
+}

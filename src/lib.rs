@@ -1,0 +1,78 @@
+//! # moments-embed
+//!
+//! Embed Infobip **Embeddable Moments** (the Campaign wizard iFrame, where your users
+//! activate use-case templates and manage them with their analytics) in a Leptos 0.8 app.
+//!
+//! ```text
+//! <MomentsEmbed/> --POST /api/moments/session--> your backend (moments-par)
+//!                                                --POST /embeddable/1/auth/par--> Infobip
+//!                 <--{request_uri, expires_in, iframe_url}--
+//! <iframe src="https://embeddings.infobip.com/authorize?request_uri=…">
+//! ```
+//!
+//! The component asks *your* backend for a short-lived, single-use `request_uri` (an
+//! OAuth Pushed Authorization Request, RFC 9126), mounts and sizes the frame, refreshes
+//! the session when it expires, retries what may pass, and tells you what happens through
+//! a typed [`SessionState`] and [`MomentsEvent`]s. Your Infobip API key stays on your
+//! server: see the `moments-par` crate.
+//!
+//! ## Usage
+//! ```
+//! use leptos::prelude::*;
+//! use moments_embed::MomentsEmbed;
+//!
+//! #[component]
+//! fn Campaigns() -> impl IntoView {
+//!     view! { <MomentsEmbed/> }
+//! }
+//! ```
+//!
+//! ## Layers
+//! - [`session`]: the lifecycle as a pure state machine (native tests, property tests).
+//! - [`parse`]: strict parsing of what comes in; [`MomentsError`], the typed errors.
+//! - [`use_moments_session`]: the machine bound to the browser, with full cleanup.
+//! - [`MomentsEmbed`]: the view.
+//!
+//! ## Features
+//! `csr`, `hydrate` and `ssr` are forwarded to leptos; enable the one your app uses.
+//! Under `ssr` the component renders a placeholder and does nothing else.
+
+// The README's examples compile as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
+
+mod browser;
+#[cfg(moments_browser)]
+mod driver;
+mod error;
+mod fetcher;
+mod frame_adapter;
+mod handle;
+mod height;
+pub mod json;
+mod moments_embed;
+mod options;
+pub mod parse;
+pub mod session;
+mod stylesheet;
+mod text;
+mod use_moments_session;
+
+pub use browser::{LiveResources, live_resources};
+pub use error::MomentsError;
+pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher, SessionFnError};
+pub use frame_adapter::FrameAdapter;
+pub use handle::{MomentsEvent, MomentsHandle, MomentsSession};
+pub use height::{DEFAULT_MIN_HEIGHT, Height};
+pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
+pub use moments_protocol::ContentSecurityPolicy;
+pub use moments_protocol::frame::AuthorizeFailure;
+pub use moments_protocol::{ApiError, ErrorCode, SessionFailure, SessionGrant, SessionRequest};
+pub use options::{
+    DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, UseMomentsSessionOptions,
+};
+pub use parse::FrameSignal;
+pub use session::{SessionConfig, SessionState};
+pub use stylesheet::{STYLESHEET, STYLESHEET_CSP_SOURCE, content_security_policy};
+pub use use_moments_session::{use_moments_session, use_moments_session_with_options};
