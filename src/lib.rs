@@ -68,7 +68,9 @@ pub use height::{DEFAULT_MIN_HEIGHT, Height};
 pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
 pub use moments_protocol::ContentSecurityPolicy;
 pub use moments_protocol::frame::AuthorizeFailure;
-pub use moments_protocol::{ApiError, ErrorCode, SessionFailure, SessionGrant, SessionRequest};
+pub use moments_protocol::{
+    ApiError, ErrorCode, Product, SessionFailure, SessionGrant, SessionRequest,
+};
 pub use options::{
     DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, UseMomentsSessionOptions,
 };

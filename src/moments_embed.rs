@@ -4,7 +4,7 @@
 
 use crate::error::MomentsError;
 use crate::height::Height;
-use crate::options::{UseMomentsSessionOptions, with_options};
+use crate::options::{UseMomentsSessionOptions, Words, with_options};
 use crate::session::SessionState;
 use crate::use_moments_session::bind;
 use leptos::either::Either;
@@ -107,7 +107,7 @@ fn render(
         crate::stylesheet::adopt();
     }
     let root = NodeRef::<html::Div>::new();
-    let height = options.height;
+    let (height, words) = (options.height, Words::of(options.product));
     let handle = bind(root, options);
     let state = handle.state;
     let retry = Callback::new(move |()| handle.retry());
@@ -143,7 +143,7 @@ fn render(
         >
             {inject_css.then(server_rendered_stylesheet)}
             <p class="moments-embed__status" role="status" aria-live="polite">
-                {move || state.with(status_text)}
+                {move || state.with(|state| status_text(state, &words))}
             </p>
             {move || {
                 is_loading.get().then(|| view! { <div class="moments-embed__loading">{loading()}</div> })
@@ -201,14 +201,14 @@ fn classes(state: &str, height: &str, extra: Option<&str>) -> String {
     classes
 }
 
-/// What the live region says in `state`.
-fn status_text(state: &SessionState) -> &'static str {
+/// What the live region says in `state`, in the product's `words`.
+fn status_text(state: &SessionState, words: &Words) -> &'static str {
     match state {
         SessionState::Idle | SessionState::Fetching { .. } | SessionState::Mounting => {
-            "Loading campaigns…"
+            words.loading
         }
         SessionState::Refreshing { .. } => "Reconnecting…",
-        SessionState::Ready => "Campaigns loaded.",
+        SessionState::Ready => words.ready,
         SessionState::Error { .. } => "",
     }
 }

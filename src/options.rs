@@ -10,8 +10,42 @@
 //!
 //! [`use_moments_session_with_options`]: crate::use_moments_session_with_options
 
-/// The frame's accessible name unless told otherwise.
+/// The frame's accessible name unless told otherwise (for a Moments frame; an Answers
+/// frame's is "Infobip Answers chatbot builder").
 pub const DEFAULT_FRAME_TITLE: &str = "Infobip Moments campaigns";
+
+/// The component's own words for one product's frame: what the live region announces
+/// and the frame's default accessible name. The host names the product (the `product`
+/// option); the server decides what really opens, so the two are said in both places.
+pub(crate) struct Words {
+    /// Announced while the session loads.
+    pub(crate) loading: &'static str,
+    /// Announced once the frame is ready.
+    pub(crate) ready: &'static str,
+    /// The frame's `title` unless the `title` option gives one.
+    #[cfg_attr(
+        not(moments_browser),
+        expect(dead_code, reason = "only the browser's driver makes a frame")
+    )]
+    pub(crate) title: &'static str,
+}
+
+impl Words {
+    pub(crate) const fn of(product: crate::Product) -> Self {
+        match product {
+            crate::Product::Moments => Self {
+                loading: "Loading campaigns…",
+                ready: "Campaigns loaded.",
+                title: DEFAULT_FRAME_TITLE,
+            },
+            crate::Product::Answers => Self {
+                loading: "Loading the chatbot builder…",
+                ready: "Chatbot builder loaded.",
+                title: "Infobip Answers chatbot builder",
+            },
+        }
+    }
+}
 
 /// The frame's `sandbox` unless told otherwise: what an app like the Campaign wizard
 /// needs, and never top navigation, so the frame cannot navigate the host page away.
@@ -59,9 +93,17 @@ macro_rules! with_options {
                 /// How far outside the viewport a lazy frame starts fetching (CSS margin).
                 /// Default `"300px"`.
                 prefetch_margin: String = "300px".to_owned(),
+                /// Which of Infobip's products the frame opens, for the component's own
+                /// words: what it announces while loading and when ready ("Loading
+                /// campaigns…", or "Loading the chatbot builder…" for
+                /// [`Product::Answers`](crate::Product::Answers)) and the frame's default
+                /// title. Your server decides what really opens (the `embedding`'s product);
+                /// say the same here. Default `Product::Moments`.
+                product: crate::Product = crate::Product::Moments,
                 /// The frame's accessible name (its `title`). Unset (or a signal of `None`):
-                /// [`DEFAULT_FRAME_TITLE`](crate::DEFAULT_FRAME_TITLE), "Infobip Moments
-                /// campaigns". Reactive: the frame on the page is renamed.
+                /// the product's, [`DEFAULT_FRAME_TITLE`](crate::DEFAULT_FRAME_TITLE)
+                /// ("Infobip Moments campaigns") for Moments, "Infobip Answers chatbot
+                /// builder" for Answers. Reactive: the frame on the page is renamed.
                 title: ::leptos::prelude::MaybeProp<String> = ::leptos::prelude::MaybeProp::default(),
                 /// The frame's `sandbox` attribute. Unset:
                 /// [`DEFAULT_FRAME_SANDBOX`](crate::DEFAULT_FRAME_SANDBOX) (scripts,

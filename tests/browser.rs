@@ -12,7 +12,7 @@ mod support;
 use leptos::prelude::*;
 use moments_embed::{
     ErrorView, FetchRequest, Fetcher, Height, MomentsEmbed, MomentsError, MomentsEvent,
-    MomentsHandle, SessionConfig, SessionGrant, live_resources,
+    MomentsHandle, Product, SessionConfig, SessionGrant, live_resources,
 };
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -334,6 +334,38 @@ async fn the_markup_follows_the_state_and_a_class_signal() {
     assert_eq!(
         root.class_name(),
         "moments-embed moments-embed--ready moments-embed--height-auto campaigns wide"
+    );
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn an_answers_frame_is_announced_and_named_as_the_chatbot_builder() {
+    let backend = Backend::install();
+    backend.respond_after(300, 200, support::grant_body("u-answers", 60));
+    let page =
+        mount(|| view! { <MomentsEmbed lazy=false embedding="chatbot" product=Product::Answers/> });
+    let status = page.find("[role=status]").unwrap();
+    assert_eq!(
+        status.text_content().as_deref(),
+        Some("Loading the chatbot builder…")
+    );
+
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    assert_eq!(
+        status.text_content().as_deref(),
+        Some("Chatbot builder loaded.")
+    );
+    assert_eq!(
+        frame_element(&page).get_attribute("title").as_deref(),
+        Some("Infobip Answers chatbot builder"),
+        "the frame's accessible name is the product's"
+    );
+    let asked: Value =
+        serde_json::from_str(backend.requests()[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        asked,
+        json!({ "embedding": "chatbot" }),
+        "the browser names an embedding, never a product or a scope"
     );
     page.unmount().await;
 }

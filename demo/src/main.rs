@@ -1,6 +1,7 @@
 //! The trunk demo: a host app ("Acme Commerce") with `<MomentsEmbed/>` on its Campaigns
-//! page. `trunk serve` at the repository's root builds and serves it; `make demo` also
-//! starts the companion it talks to.
+//! page (Moments) and its Chatbot page (Answers, `#chatbot`). `trunk serve` at the
+//! repository's root builds and serves it; `make demo` also starts the companion it
+//! talks to.
 
 mod app;
 mod companion;

@@ -1,18 +1,20 @@
 //! The Content-Security-Policy a page with `<MomentsEmbed/>` needs: [`ContentSecurityPolicy`].
 //!
 //! One place knows what the component asks of a page's policy, so a host does not write
-//! it by hand: the frame's origin in `frame-src`, the session endpoint in `connect-src`,
+//! it by hand: the frame's origin in `frame-src` (each frame's, for a page that opens
+//! Moments and Answers from different origins), the session endpoint in `connect-src`,
 //! `'wasm-unsafe-eval'` for the wasm, and, with a server render, the hash of the
 //! component's `<style>` element. Everything else is as strict as a page can be.
 
 use std::fmt;
 
-/// A Content-Security-Policy for a page that embeds Moments. Its [`Display`](fmt::Display)
-/// is the header's value.
+/// A Content-Security-Policy for a page that embeds Moments (or Answers). Its
+/// [`Display`](fmt::Display) is the header's value.
 ///
 /// The base policy allows scripts, styles, images, fetches and forms from the page's own
-/// origin only (`'self'`), the wasm module, frames from the Moments frame's origin only,
-/// no plugins, no `<base>`, and no framing of the page itself.
+/// origin only (`'self'`), the wasm module, frames from the frame's origin only (and
+/// from each origin added with [`frame_source`](Self::frame_source)), no plugins, no
+/// `<base>`, and no framing of the page itself.
 ///
 /// ## Usage
 /// ```
@@ -23,10 +25,16 @@ use std::fmt;
 /// let header = policy.to_string();
 /// assert!(header.contains("frame-src https://embeddings.infobip.com;"));
 /// assert!(header.contains("script-src 'self' 'wasm-unsafe-eval' 'nonce-r4nd0m';"));
+///
+/// // Moments' frame and, from another origin, Answers'.
+/// let both = ContentSecurityPolicy::new("https://embeddings.infobip.com")
+///     .frame_source("https://answers.example")
+///     .to_string();
+/// assert!(both.contains("frame-src https://embeddings.infobip.com https://answers.example;"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContentSecurityPolicy {
-    frame_origin: String,
+    frame_sources: Vec<String>,
     script_sources: Vec<String>,
     style_sources: Vec<String>,
     connect_sources: Vec<String>,
@@ -37,7 +45,7 @@ impl ContentSecurityPolicy {
     /// the iframe URL the companion returns, e.g. `https://embeddings.infobip.com`).
     pub fn new(frame_origin: impl Into<String>) -> Self {
         Self {
-            frame_origin: frame_origin.into(),
+            frame_sources: vec![frame_origin.into()],
             script_sources: Vec::new(),
             style_sources: Vec::new(),
             connect_sources: Vec::new(),
@@ -51,6 +59,18 @@ impl ContentSecurityPolicy {
     pub fn script_nonce(mut self, nonce: Option<String>) -> Self {
         if let Some(nonce) = nonce {
             self.script_sources.push(format!("'nonce-{nonce}'"));
+        }
+        self
+    }
+
+    /// Allows frames from one more origin: another product's frame (Answers' beside
+    /// Moments'), when it does not share the first one's origin. An origin already
+    /// allowed is not listed twice.
+    #[must_use]
+    pub fn frame_source(mut self, source: impl Into<String>) -> Self {
+        let source = source.into();
+        if !self.frame_sources.contains(&source) {
+            self.frame_sources.push(source);
         }
         self
     }
@@ -91,7 +111,7 @@ impl fmt::Display for ContentSecurityPolicy {
             list(&self.script_sources),
             list(&self.style_sources),
             list(&self.connect_sources),
-            self.frame_origin,
+            self.frame_sources.join(" "),
         )
     }
 }
@@ -129,6 +149,23 @@ mod tests {
         assert!(
             policy.contains("connect-src 'self' https://api.test;"),
             "{policy}"
+        );
+    }
+
+    #[test]
+    fn each_frame_origin_is_allowed_once() {
+        let policy = ContentSecurityPolicy::new("https://f.test")
+            .frame_source("https://answers.test")
+            .frame_source("https://f.test")
+            .to_string();
+        assert!(
+            policy.contains("; frame-src https://f.test https://answers.test; "),
+            "{policy}"
+        );
+        assert_eq!(
+            ContentSecurityPolicy::new("https://f.test").frame_source("https://f.test"),
+            ContentSecurityPolicy::new("https://f.test"),
+            "the same origin twice is the policy of one"
         );
     }
 }

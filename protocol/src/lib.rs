@@ -10,7 +10,9 @@
 //! 2. **Frame → host page** (`postMessage`): the [`frame`] module. Infobip has not
 //!    published a protocol for its frame; this is ours, spoken by the sandbox, and the
 //!    component also copes with a frame that says nothing.
-//! 3. **Host backend → Infobip** is Infobip's own API and lives in `moments-par`.
+//! 3. **Host backend → Infobip** is Infobip's own API and lives in `moments-par`; which
+//!    of Infobip's embeddable products a session opens, and so the scopes it asks for,
+//!    is a [`Product`].
 //!
 //! And what a page that shows the frame must allow: [`ContentSecurityPolicy`].
 //!
@@ -18,8 +20,10 @@
 
 mod csp;
 pub mod frame;
+mod product;
 
 pub use csp::ContentSecurityPolicy;
+pub use product::Product;
 
 // The README's examples compile and run as doctests.
 #[doc = include_str!("../README.md")]
@@ -55,7 +59,7 @@ pub struct SessionRequest {
     pub embedding: Option<String>,
 }
 
-/// A freshly minted, single-use grant to open the Moments frame once.
+/// A freshly minted, single-use grant to open the frame (Moments' or Answers') once.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionGrant {
     /// The PAR `request_uri` (`urn:ietf:params:oauth:request_uri:…`). Single use.

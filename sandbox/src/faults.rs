@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /__sandbox/faults` | `{"count":2,"fault":"status","status":503,"retry_after_secs":3}` | queue `count` (default 1) faults for the next PAR calls, one per call |
 //! | `DELETE /__sandbox/faults` | | clear the queue |
-//! | `GET`/`POST /__sandbox/settings` | `{"request_uri_ttl_secs":5,"session_ttl_secs":30,"silent_frame":true,"cookie_session":true}` | read / change the lifetimes of URIs and sessions issued from now on, whether the frames opened from now on post nothing to the host (like an unknown real frame), and whether their sessions live in a cookie (like an OAuth app's; see `wizard::storage_access`) |
+//! | `GET`/`POST /__sandbox/settings` | `{"request_uri_ttl_secs":5,"session_ttl_secs":30,"silent_frame":true,"cookie_session":true,"key_scopes":["flow:manage","flow:read","flow:use"]}` | read / change the lifetimes of URIs and sessions issued from now on, whether the frames opened from now on post nothing to the host (like an unknown real frame), whether their sessions live in a cookie (like an OAuth app's; see `storage_access`), and which scopes the API key holds (PAR calls for a product whose scopes it lacks get `403`) |
 //! | `POST /__sandbox/sessions/expire` | | end every live session now (open wizards notice within ~2 s) |
 //! | `POST /__sandbox/reset` | | faults, settings, counters, sessions and use cases back to the start |
 //! | `GET /__sandbox/stats` | | the counters ([`Stats`](crate::Stats)) |
@@ -22,6 +22,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use moments_protocol::Product;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -169,20 +170,22 @@ struct SettingsRequest {
     session_ttl_secs: Option<u64>,
     silent_frame: Option<bool>,
     cookie_session: Option<bool>,
+    key_scopes: Option<Vec<String>>,
 }
 
-fn settings_json(settings: Settings) -> Response {
+fn settings_json(settings: &Settings) -> Response {
     Json(json!({
         "request_uri_ttl_secs": settings.request_uri_ttl.as_secs(),
         "session_ttl_secs": settings.session_ttl.as_secs(),
         "silent_frame": settings.silent_frame,
         "cookie_session": settings.cookie_session,
+        "key_scopes": settings.key_scopes,
     }))
     .into_response()
 }
 
 pub(crate) async fn get_settings(State(state): State<AppState>) -> Response {
-    settings_json(state.store().settings)
+    settings_json(&state.store().settings)
 }
 
 pub(crate) async fn set_settings(State(state): State<AppState>, body: Bytes) -> Response {
@@ -190,10 +193,22 @@ pub(crate) async fn set_settings(State(state): State<AppState>, body: Bytes) -> 
         Ok(request) => request,
         Err(e) => {
             return bad_request(format!(
-                "expected {{\"request_uri_ttl_secs\":5,\"session_ttl_secs\":30,\"silent_frame\":true,\"cookie_session\":true}} (any may be left out): {e}"
+                "expected {{\"request_uri_ttl_secs\":5,\"session_ttl_secs\":30,\"silent_frame\":true,\"cookie_session\":true,\"key_scopes\":[\"flow:manage\"]}} (any may be left out): {e}"
             ));
         }
     };
+    let known = || Product::ALL.iter().flat_map(|p| p.scopes().iter().copied());
+    if let Some(unknown) = request
+        .key_scopes
+        .iter()
+        .flatten()
+        .find(|scope| !known().any(|k| k == scope.as_str()))
+    {
+        return bad_request(format!(
+            "key_scopes: `{unknown}` is not a scope the sandbox knows; use any of {}",
+            known().collect::<Vec<_>>().join(", ")
+        ));
+    }
     for (name, value) in [
         ("request_uri_ttl_secs", request.request_uri_ttl_secs),
         ("session_ttl_secs", request.session_ttl_secs),
@@ -219,7 +234,10 @@ pub(crate) async fn set_settings(State(state): State<AppState>, body: Bytes) -> 
     if let Some(cookie) = request.cookie_session {
         store.settings.cookie_session = cookie;
     }
-    settings_json(store.settings)
+    if let Some(scopes) = request.key_scopes {
+        store.settings.key_scopes = scopes;
+    }
+    settings_json(&store.settings)
 }
 
 pub(crate) async fn expire_sessions(State(state): State<AppState>) -> Response {

@@ -1,16 +1,22 @@
-//! A local stand-in for Infobip Embeddable Moments, for demos and tests.
+//! A local stand-in for Infobip Embeddable Moments and Embeddable Answers, for demos
+//! and tests.
 //!
 //! **This is a simulator.** It answers like Infobip's PAR API and serves a Campaign
-//! wizard in the frame, so `moments-embed` and `moments-par` can be shown and tested
-//! with no account and no network. Every page it serves says so, and nothing starts it
-//! but an explicit `--sandbox` or `cargo run -p moments-sandbox`.
+//! wizard (Moments) and a chatbot builder (Answers) in the frame, so `moments-embed` and
+//! `moments-par` can be shown and tested with no account and no network. Every page it
+//! serves says so, and nothing starts it but an explicit `--sandbox` or
+//! `cargo run -p moments-sandbox`.
 //!
 //! What it serves, on one origin:
 //! - `POST /embeddable/1/auth/par`: checks `Authorization: App <key>`, the body and the
-//!   scopes as Infobip does, and issues single-use `request_uri`s (192 random bits).
-//! - `GET /authorize?request_uri=…`: spends a URI once (unknown, reused and expired ones
-//!   get an error page and a `moments:error` message) and redirects to the wizard.
-//! - `GET /wizard/{session}`: the tenant's Campaign wizard.
+//!   scopes as Infobip does (one product's scopes, which the key must hold; an
+//!   `embedding_id` for Moments only), and issues single-use `request_uri`s (192 random
+//!   bits) that remember their product.
+//! - `GET /authorize?request_uri=…`: spends a Moments URI once (unknown, reused, expired
+//!   and Answers ones get an error page and a `moments:error` message) and redirects to
+//!   the wizard, `GET /wizard/{session}`.
+//! - `GET /answers/authorize?request_uri=…`: the same for an Answers URI, into the
+//!   chatbot builder, `GET /answers/{session}` (a Moments URI is refused).
 //! - `GET /__sandbox/stats`: counters, so tests assert on what "Infobip" saw.
 //!
 //! ## Usage
@@ -25,11 +31,15 @@
 //! # Ok(()) }
 //! ```
 
+mod answers;
 mod authorize;
 mod faults;
+mod frame_app;
+mod frame_routes;
 mod pages;
 mod par;
 mod serve;
+mod storage_access;
 mod store;
 mod wizard;
 
@@ -40,6 +50,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use moments_protocol::Product;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -56,11 +67,21 @@ pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
 /// The embedding the sandbox knows unless told otherwise.
 pub const DEFAULT_EMBEDDING_ID: &str = "4242";
 
+/// Where the Answers frame lives under the sandbox's origin: its authorize is
+/// `/answers/authorize`, so a companion's Answers frame base URL is
+/// `http://<host>:<port>/answers`.
+pub const ANSWERS_PATH: &str = "/answers";
+
 /// How the sandbox behaves.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// The only key `Authorization: App <key>` may present.
     pub api_key: String,
+    /// The scopes that key holds: a PAR call for a product whose scopes it lacks is
+    /// refused `403` as Infobip refuses it. Every scope of both products by default
+    /// (`Product::Moments.scopes()` and `Product::Answers.scopes()`); the admin API's
+    /// `key_scopes` setting changes it at run time.
+    pub key_scopes: Vec<String>,
     /// The embedding ids that exist on this simulated account.
     pub embedding_ids: Vec<String>,
     /// How long an issued `request_uri` stays valid (`expires_in`).
@@ -73,6 +94,11 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             api_key: DEFAULT_API_KEY.to_owned(),
+            key_scopes: Product::ALL
+                .iter()
+                .flat_map(|product| product.scopes())
+                .map(|&scope| scope.to_owned())
+                .collect(),
             embedding_ids: vec![DEFAULT_EMBEDDING_ID.to_owned()],
             request_uri_ttl: Duration::from_secs(60),
             session_ttl: Duration::from_secs(30 * 60),
@@ -93,14 +119,9 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// The lifetimes the sandbox was configured with (what `reset` returns to).
+    /// The settings the sandbox was configured with (what `reset` returns to).
     pub(crate) fn default_settings(&self) -> Settings {
-        Settings {
-            request_uri_ttl: self.config.request_uri_ttl,
-            session_ttl: self.config.session_ttl,
-            silent_frame: false,
-            cookie_session: false,
-        }
+        Settings::from(&*self.config)
     }
 
     /// The store. A panic while holding the lock leaves counters, not invariants, behind,
@@ -113,12 +134,7 @@ impl AppState {
 impl Sandbox {
     /// A sandbox with `config` and an empty memory.
     pub fn new(config: SandboxConfig) -> Self {
-        let settings = Settings {
-            request_uri_ttl: config.request_uri_ttl,
-            session_ttl: config.session_ttl,
-            silent_frame: false,
-            cookie_session: false,
-        };
+        let settings = Settings::from(&config);
         Self {
             state: AppState {
                 config: Arc::new(config),
@@ -133,12 +149,18 @@ impl Sandbox {
         self.infobip_router().merge(self.admin_router())
     }
 
-    /// What Infobip serves: the PAR API, `/authorize`, and the wizard in the frame.
+    /// What Infobip serves: the PAR API, and each product's authorize and frame: the
+    /// wizard behind `/authorize`, the chatbot builder behind `/answers/authorize`.
     pub fn infobip_router(&self) -> Router {
         Router::new()
             .route("/embeddable/1/auth/par", post(par::par))
-            .route("/authorize", get(authorize::authorize))
+            .route("/authorize", get(authorize::moments))
+            .route(
+                &format!("{ANSWERS_PATH}/authorize"),
+                get(authorize::answers),
+            )
             .merge(wizard::router(self.state.clone()))
+            .merge(answers::router(self.state.clone()))
             .with_state(self.state.clone())
     }
 

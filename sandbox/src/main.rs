@@ -1,10 +1,11 @@
-//! `moments-sandbox`: the Infobip Embeddable Moments simulator on its own.
+//! `moments-sandbox`: the Infobip Embeddable Moments and Answers simulator on its own.
 //!
 //! ```text
 //! cargo run -p moments-sandbox -- --listen 127.0.0.1:8788
 //! ```
 //! Then point a companion at it: `INFOBIP_BASE_URL=http://127.0.0.1:8788
-//! INFOBIP_API_KEY=sandbox-api-key MOMENTS_IFRAME_BASE_URL=http://127.0.0.1:8788`.
+//! INFOBIP_API_KEY=sandbox-api-key MOMENTS_IFRAME_BASE_URL=http://127.0.0.1:8788
+//! ANSWERS_IFRAME_BASE_URL=http://127.0.0.1:8788/answers`.
 //! Usually you do not need this: `moments-par --sandbox` starts one in-process.
 
 use clap::Parser;
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-/// A local simulator of Infobip Embeddable Moments (PAR API, authorize, Campaign wizard).
+/// A local simulator of Infobip Embeddable Moments and Answers (PAR API, authorize,
+/// Campaign wizard, chatbot builder).
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -24,6 +26,10 @@ struct Cli {
     /// The API key PAR calls must present as `Authorization: App <key>`.
     #[arg(long, env = "SANDBOX_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
     api_key: String,
+    /// The scopes that key holds (comma-separated): PAR calls for a product whose
+    /// scopes it lacks are refused with 403. Default: every scope of Moments and Answers.
+    #[arg(long, env = "SANDBOX_KEY_SCOPES", value_delimiter = ',')]
+    key_scopes: Option<Vec<String>>,
     /// Embedding ids that exist on the simulated account (repeat or comma-separate).
     #[arg(long = "embedding-id", env = "SANDBOX_EMBEDDING_IDS", value_delimiter = ',', default_value = DEFAULT_EMBEDDING_ID)]
     embedding_ids: Vec<String>,
@@ -45,8 +51,10 @@ async fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    let defaults = SandboxConfig::default();
     let config = SandboxConfig {
         api_key: cli.api_key,
+        key_scopes: cli.key_scopes.unwrap_or(defaults.key_scopes),
         embedding_ids: cli.embedding_ids,
         request_uri_ttl: Duration::from_secs(cli.request_uri_ttl),
         session_ttl: Duration::from_secs(cli.session_ttl),

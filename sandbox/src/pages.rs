@@ -1,10 +1,15 @@
 //! The HTML shell every sandbox page shares: the simulator banner, the styles, the
-//! frame → host messaging script, and the security headers.
+//! frame → host messaging script, and the security headers; and the controls every app
+//! in the frame draws with ([`UI_STYLE`]).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use moments_protocol::frame;
 use serde_json::Value;
+
+/// The controls the apps in the frame share (tabs, buttons, forms, lists, pills,
+/// notices), put in front of an app's own style by the app.
+pub(crate) const UI_STYLE: &str = include_str!("ui.css");
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub(crate) fn escape(text: &str) -> String {
@@ -48,7 +53,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str, config: &Value) 
 </head>
 <body>
 <div id="app" class="app">
-<div class="sandbox-banner" role="note">Sandbox: a local simulator of Infobip Embeddable Moments. No real messages are sent.</div>
+<div class="sandbox-banner" role="note">Sandbox: a local simulator of Infobip Embeddable Moments and Answers. No real messages are sent.</div>
 {body}
 </div>
 <script type="application/json" id="moments-config">{config}</script>

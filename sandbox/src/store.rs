@@ -1,11 +1,14 @@
-//! The sandbox's memory: issued request URIs, frame sessions, each tenant's use cases,
-//! the fault queue, the adjustable TTLs, and the counters tests read.
+//! The sandbox's memory: issued request URIs (and the product each was minted for),
+//! frame sessions, each tenant's workspace (use cases, chatbots), the fault queue, the
+//! adjustable settings, and the counters tests read.
 //!
 //! Everything lives behind one mutex: the sandbox serves a demo or a test, never real
 //! load, and one lock keeps "check then mark used" atomic, which is the whole point of a
 //! single-use URI.
 
-use crate::wizard::model::{Draft, Workspace};
+use crate::answers::model::Chatbot;
+use crate::wizard::model::{Draft, UseCase};
+use moments_protocol::Product;
 use moments_protocol::frame::AuthorizeFailure;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -48,11 +51,33 @@ impl Tenant {
     }
 }
 
+/// What a PAR call asked for: a product, and for Moments which embedding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Opens {
+    /// The Campaign wizard of this embedding.
+    Moments {
+        /// The `embedding_id` of the PAR call.
+        embedding_id: String,
+    },
+    /// The chatbot builder (Infobip's Answers call names no embedding).
+    Answers,
+}
+
+impl Opens {
+    /// The product it opens.
+    pub(crate) fn product(&self) -> Product {
+        match self {
+            Self::Moments { .. } => Product::Moments,
+            Self::Answers => Product::Answers,
+        }
+    }
+}
+
 /// What the sandbox knows about one issued request URI.
 #[derive(Debug)]
 struct Issued {
     tenant: Tenant,
-    embedding_id: String,
+    opens: Opens,
     expires_at: Instant,
     used: bool,
 }
@@ -62,8 +87,9 @@ struct Issued {
 pub(crate) struct Session {
     /// Whose data this session shows.
     pub tenant: Tenant,
-    /// Which embedding was opened (templates are per embedding).
-    pub embedding_id: String,
+    /// What was opened: the product (a session works in its own product's frame only)
+    /// and, for Moments, the embedding (templates are per embedding).
+    pub opens: Opens,
     /// When the session stops working.
     pub expires_at: Instant,
     /// The host page's origin, the only target the frame posts messages to.
@@ -98,6 +124,9 @@ pub struct Stats {
     /// Use cases activated through the wizard, all tenants together.
     #[serde(default)]
     pub use_cases_activated: u64,
+    /// Chatbots created in the Answers builder, all tenants together.
+    #[serde(default)]
+    pub chatbots_created: u64,
 }
 
 /// Refused authorizes, by reason.
@@ -109,15 +138,77 @@ pub struct Rejected {
     pub reused: u64,
     /// Past `expires_in`.
     pub expired: u64,
+    /// Minted for the other product (a Moments URI at `/answers/authorize`, or the
+    /// reverse). The frame is told `unknown`.
+    #[serde(default)]
+    pub other_product: u64,
 }
 
 impl Rejected {
-    fn count(&mut self, reason: AuthorizeFailure) {
-        match reason {
-            AuthorizeFailure::Unknown => self.unknown += 1,
-            AuthorizeFailure::Reused => self.reused += 1,
-            AuthorizeFailure::Expired => self.expired += 1,
+    fn count(&mut self, refusal: &Refusal) {
+        match (refusal.minted_for, refusal.reason) {
+            (Some(_), _) => self.other_product += 1,
+            (None, AuthorizeFailure::Unknown) => self.unknown += 1,
+            (None, AuthorizeFailure::Reused) => self.reused += 1,
+            (None, AuthorizeFailure::Expired) => self.expired += 1,
         }
+    }
+}
+
+/// Why an authorize was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The reason the frame reports (`moments:error`).
+    pub(crate) reason: AuthorizeFailure,
+    /// When the URI was minted for another product than the frame's: that product.
+    pub(crate) minted_for: Option<Product>,
+}
+
+impl From<AuthorizeFailure> for Refusal {
+    fn from(reason: AuthorizeFailure) -> Self {
+        Self {
+            reason,
+            minted_for: None,
+        }
+    }
+}
+
+/// A tenant's workspace: what it made in either product's frame.
+#[derive(Debug)]
+pub(crate) struct Workspace {
+    /// Use cases activated in the Campaign wizard.
+    pub(crate) use_cases: Vec<UseCase>,
+    /// The number of the next use case (`uc-<n>`).
+    pub(crate) next_id: u32,
+    /// Chatbots made in the Answers builder.
+    pub(crate) chatbots: Vec<Chatbot>,
+    /// The number of the next chatbot (`bot-<n>`).
+    pub(crate) next_chatbot: u32,
+    /// When a session of this tenant last used it (the stalest goes first at the cap).
+    pub(crate) last_seen: Instant,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            use_cases: Vec::new(),
+            next_id: 1,
+            chatbots: Vec::new(),
+            next_chatbot: 1,
+            last_seen: Instant::now(),
+        }
+    }
+}
+
+impl Workspace {
+    /// The use case `id`, if this tenant has it.
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut UseCase> {
+        self.use_cases.iter_mut().find(|u| u.id == id)
+    }
+
+    /// The chatbot `id`, if this tenant has it.
+    pub(crate) fn chatbot_mut(&mut self, id: &str) -> Option<&mut Chatbot> {
+        self.chatbots.iter_mut().find(|bot| bot.id == id)
     }
 }
 
@@ -150,8 +241,8 @@ pub(crate) enum Fault {
     Close {},
 }
 
-/// The lifetimes the admin API can change at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the admin API can change at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Settings {
     /// `expires_in` of the URIs issued from now on.
     pub(crate) request_uri_ttl: Duration,
@@ -163,6 +254,21 @@ pub(crate) struct Settings {
     /// Whether the sessions started from now on live in a cookie, as an OAuth app's
     /// usually do: `/authorize` sets it, and every wizard request needs it.
     pub(crate) cookie_session: bool,
+    /// The scopes the API key holds: a PAR call asking for others is refused with 403.
+    pub(crate) key_scopes: Vec<String>,
+}
+
+impl From<&crate::SandboxConfig> for Settings {
+    /// The settings a sandbox starts with (and `reset` returns to).
+    fn from(config: &crate::SandboxConfig) -> Self {
+        Self {
+            request_uri_ttl: config.request_uri_ttl,
+            session_ttl: config.session_ttl,
+            silent_frame: false,
+            cookie_session: false,
+            key_scopes: config.key_scopes.clone(),
+        }
+    }
 }
 
 /// The mutable state of one sandbox.
@@ -243,14 +349,14 @@ impl Store {
         self.drafts.remove(session_id);
     }
 
-    /// Issues a fresh single-use request URI for `tenant`, valid for `ttl`.
-    pub(crate) fn issue(&mut self, tenant: Tenant, embedding_id: String, ttl: Duration) -> String {
+    /// Issues a fresh single-use request URI for `tenant` to open `opens`, valid for `ttl`.
+    pub(crate) fn issue(&mut self, tenant: Tenant, opens: Opens, ttl: Duration) -> String {
         let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token());
         self.issued.insert(
             request_uri.clone(),
             Issued {
                 tenant,
-                embedding_id,
+                opens,
                 expires_at: Instant::now() + ttl,
                 used: false,
             },
@@ -264,36 +370,46 @@ impl Store {
         request_uri
     }
 
-    /// Spends `request_uri` and starts a session with the current settings (its
-    /// lifetime, and whether its frame is silent), or says why not.
+    /// Spends `request_uri` in the frame of `product` and starts a session with the
+    /// current settings (its lifetime, whether its frame is silent, whether it lives in
+    /// a cookie), or says why not.
     ///
-    /// A URI is spent even when it is presented too late: RFC 9126 makes it single use,
-    /// and an attacker replaying an expired URI must not learn anything new by retrying.
+    /// A URI is spent even when it is presented too late, or to the other product's
+    /// frame: RFC 9126 makes it single use, and an attacker replaying a URI must not
+    /// learn anything new by retrying it elsewhere. (A host that sends a URI to the wrong
+    /// frame has a configuration to fix, and asks for a new one once it has.)
     pub(crate) fn authorize(
         &mut self,
+        product: Product,
         request_uri: &str,
         host_origin: Option<String>,
-    ) -> Result<(String, Session), AuthorizeFailure> {
+    ) -> Result<(String, Session), Refusal> {
         self.stats.authorize_calls += 1;
         let outcome = match self.issued.get_mut(request_uri) {
-            None => Err(AuthorizeFailure::Unknown),
-            Some(issued) if issued.used => Err(AuthorizeFailure::Reused),
+            None => Err(AuthorizeFailure::Unknown.into()),
+            Some(issued) if issued.used => Err(AuthorizeFailure::Reused.into()),
             Some(issued) => {
                 issued.used = true;
-                if Instant::now() >= issued.expires_at {
-                    Err(AuthorizeFailure::Expired)
+                let minted_for = issued.opens.product();
+                if minted_for != product {
+                    Err(Refusal {
+                        reason: AuthorizeFailure::Unknown,
+                        minted_for: Some(minted_for),
+                    })
+                } else if Instant::now() >= issued.expires_at {
+                    Err(AuthorizeFailure::Expired.into())
                 } else {
-                    Ok((issued.tenant.clone(), issued.embedding_id.clone()))
+                    Ok((issued.tenant.clone(), issued.opens.clone()))
                 }
             }
         };
         match outcome {
-            Ok((tenant, embedding_id)) => {
+            Ok((tenant, opens)) => {
                 self.stats.authorize_ok += 1;
                 let session_id = random_token();
                 let session = Session {
                     tenant,
-                    embedding_id,
+                    opens,
                     expires_at: Instant::now() + self.settings.session_ttl,
                     host_origin,
                     silent: self.settings.silent_frame,
@@ -302,9 +418,9 @@ impl Store {
                 self.start_session(session_id.clone(), session.clone());
                 Ok((session_id, session))
             }
-            Err(reason) => {
-                self.stats.rejected.count(reason);
-                Err(reason)
+            Err(refusal) => {
+                self.stats.rejected.count(&refusal);
+                Err(refusal)
             }
         }
     }
@@ -361,21 +477,34 @@ mod tests {
             session_ttl: MINUTE,
             silent_frame: false,
             cookie_session: false,
+            key_scopes: Vec::new(),
         })
+    }
+
+    fn moments() -> Opens {
+        Opens::Moments {
+            embedding_id: "1".into(),
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_request_uri_opens_exactly_one_session() {
         let mut store = store();
-        let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
+        let uri = store.issue(Tenant::default(), moments(), MINUTE);
         assert!(uri.starts_with(REQUEST_URI_PREFIX));
-        assert!(store.authorize(&uri, None).is_ok());
+        assert!(store.authorize(Product::Moments, &uri, None).is_ok());
         assert_eq!(
-            store.authorize(&uri, None).unwrap_err(),
+            store
+                .authorize(Product::Moments, &uri, None)
+                .unwrap_err()
+                .reason,
             AuthorizeFailure::Reused
         );
         assert_eq!(
-            store.authorize("urn:nope", None).unwrap_err(),
+            store
+                .authorize(Product::Moments, "urn:nope", None)
+                .unwrap_err()
+                .reason,
             AuthorizeFailure::Unknown
         );
         assert_eq!(store.stats.authorize_calls, 3);
@@ -387,14 +516,20 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_expired_request_uri_is_refused_and_spent() {
         let mut store = store();
-        let uri = store.issue(Tenant::default(), "1".into(), Duration::from_secs(5));
+        let uri = store.issue(Tenant::default(), moments(), Duration::from_secs(5));
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(
-            store.authorize(&uri, None).unwrap_err(),
+            store
+                .authorize(Product::Moments, &uri, None)
+                .unwrap_err()
+                .reason,
             AuthorizeFailure::Expired
         );
         assert_eq!(
-            store.authorize(&uri, None).unwrap_err(),
+            store
+                .authorize(Product::Moments, &uri, None)
+                .unwrap_err()
+                .reason,
             AuthorizeFailure::Reused
         );
     }
@@ -403,12 +538,45 @@ mod tests {
     async fn sessions_expire() {
         let mut store = store();
         store.settings.session_ttl = Duration::from_secs(2);
-        let uri = store.issue(Tenant::default(), "1".into(), MINUTE);
-        let (id, session) = store.authorize(&uri, None).unwrap();
+        let uri = store.issue(Tenant::default(), moments(), MINUTE);
+        let (id, session) = store.authorize(Product::Moments, &uri, None).unwrap();
         assert!(!session.silent);
         assert!(store.session(&id).is_some());
         tokio::time::advance(Duration::from_secs(2)).await;
         assert!(store.session(&id).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_uri_opens_only_its_own_products_frame_and_is_spent_trying() {
+        let mut store = store();
+        for (minted, presented) in [
+            (Opens::Answers, Product::Moments),
+            (moments(), Product::Answers),
+        ] {
+            let minted_for = minted.product();
+            let uri = store.issue(Tenant::default(), minted, MINUTE);
+            let refusal = store.authorize(presented, &uri, None).unwrap_err();
+            assert_eq!(
+                refusal,
+                Refusal {
+                    reason: AuthorizeFailure::Unknown,
+                    minted_for: Some(minted_for),
+                },
+                "{minted_for} at {presented}'s authorize"
+            );
+            assert_eq!(
+                store.authorize(minted_for, &uri, None).unwrap_err().reason,
+                AuthorizeFailure::Reused,
+                "spent by the wrong frame"
+            );
+        }
+        let answers = store.issue(Tenant::default(), Opens::Answers, MINUTE);
+        let (id, session) = store.authorize(Product::Answers, &answers, None).unwrap();
+        assert_eq!(session.opens, Opens::Answers);
+        assert!(store.session(&id).is_some());
+        assert_eq!(store.stats.rejected.other_product, 2);
+        assert_eq!(store.stats.rejected.reused, 2);
+        assert_eq!(store.stats.rejected.unknown, 0, "counted apart");
     }
 
     #[test]

@@ -689,3 +689,534 @@ async fn a_cookie_session_needs_its_cookie_and_asks_for_it_when_withheld() {
     })
     .await;
 }
+
+const ANSWERS_SCOPES: [&str; 2] = ["answers:manage", "voice-message:manage"];
+
+fn answers_body(tenant: Option<(&str, &str)>) -> Value {
+    let mut body = json!({ "scopes": ANSWERS_SCOPES });
+    if let Some((app, entity)) = tenant {
+        body["application_id"] = json!(app);
+        body["entity_id"] = json!(entity);
+    }
+    body
+}
+
+/// `GET {path}?request_uri=…` for a request URI, without following the redirect.
+async fn authorize_at(s: &RunningSandbox, path: &str, uri: &str) -> reqwest::Response {
+    client()
+        .get(format!("{}{path}", s.base_url()))
+        .query(&[("request_uri", uri)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn request_uri(s: &RunningSandbox, body: &Value) -> String {
+    let answer = par(s, DEFAULT_API_KEY, body).await;
+    assert_eq!(answer.status(), StatusCode::CREATED, "{body}");
+    let grant: Value = answer.json().await.unwrap();
+    grant["request_uri"].as_str().unwrap().to_owned()
+}
+
+/// A request URI for Answers, spent: the chatbot builder's URL for a fresh session.
+async fn answers_session(s: &RunningSandbox, tenant: Option<(&str, &str)>) -> String {
+    let uri = request_uri(s, &answers_body(tenant)).await;
+    let answer = authorize_at(s, "/answers/authorize", &uri).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/answers/"), "{location}");
+    format!("{}{location}", s.base_url())
+}
+
+async fn page(url: &str) -> (StatusCode, String) {
+    let answer = client().get(url).send().await.unwrap();
+    (answer.status(), answer.text().await.unwrap())
+}
+
+/// The text of the page's `main h1`, tags inside it dropped.
+fn heading(html: &str) -> String {
+    let main = &html[html.find("<main>").expect("a main element")..];
+    let start = main.find("<h1>").expect("an h1 in main") + "<h1>".len();
+    let end = start + main[start..].find("</h1>").unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main[start..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.trim().to_owned()
+}
+
+#[tokio::test]
+async fn par_asks_for_exactly_one_products_scopes_and_an_embedding_id_for_moments_only() {
+    bounded(async {
+        let s = sandbox().await;
+        let exception = |body: &Value| body["requestError"]["serviceException"].clone();
+        for (body, field, says) in [
+            (
+                json!({ "embedding_id": 4242, "scopes": ANSWERS_SCOPES }),
+                "embedding_id",
+                "not a field of an Answers request",
+            ),
+            (
+                json!({ "scopes": ["answers:manage"] }),
+                "scopes",
+                "voice-message:manage",
+            ),
+            (
+                json!({ "embedding_id": 4242, "scopes": ["flow:manage", "flow:read", "flow:use", "answers:manage", "voice-message:manage"] }),
+                "scopes",
+                "cannot be asked for in one request",
+            ),
+            (
+                json!({ "embedding_id": 4242, "scopes": ["flow:manage", "flow:read", "flow:use", "sms:send"] }),
+                "scopes",
+                "Unknown scope sms:send",
+            ),
+            (
+                json!({ "scopes": ["flow:manage", "flow:read", "flow:use"] }),
+                "embedding_id",
+                "Missing embedding_id",
+            ),
+            (json!({}), "scopes", "Missing required scopes"),
+        ] {
+            let answer = par(&s, DEFAULT_API_KEY, &body).await;
+            assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{body}");
+            let refused = exception(&answer.json().await.unwrap());
+            assert_eq!(refused["messageId"], "BAD_REQUEST", "{body}");
+            assert!(
+                refused["validationErrors"][field].is_array(),
+                "{body}: names {field}: {refused}"
+            );
+            assert!(
+                refused["text"].as_str().unwrap().contains(says),
+                "{body}: {refused}"
+            );
+        }
+        let answers = par(&s, DEFAULT_API_KEY, &answers_body(Some(("app", "red")))).await;
+        assert_eq!(answers.status(), StatusCode::CREATED);
+        let moments = par(&s, DEFAULT_API_KEY, &par_body(None)).await;
+        assert_eq!(moments.status(), StatusCode::CREATED);
+        let stats = s.sandbox().stats();
+        assert_eq!((stats.par_calls, stats.par_issued), (8, 2), "{stats:?}");
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_without_a_products_scopes_is_refused_403_as_infobip_refuses_it() {
+    bounded(async {
+        let s = sandbox().await;
+        let (status, settings) = admin(
+            &s,
+            "/settings",
+            json!({ "key_scopes": ["flow:manage", "flow:read", "flow:use"] }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{settings}");
+        assert_eq!(
+            settings["key_scopes"],
+            json!(["flow:manage", "flow:read", "flow:use"])
+        );
+        let refused = par(&s, DEFAULT_API_KEY, &answers_body(None)).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let body: Value = refused.json().await.unwrap();
+        let exception = &body["requestError"]["serviceException"];
+        assert_eq!(exception["messageId"], "FORBIDDEN", "{body}");
+        let text = exception["text"].as_str().unwrap();
+        assert!(
+            text.contains("answers:manage") && text.contains("voice-message:manage"),
+            "names what the key lacks: {text}"
+        );
+        assert_eq!(
+            par(&s, DEFAULT_API_KEY, &par_body(None)).await.status(),
+            StatusCode::CREATED,
+            "the scopes it holds still work"
+        );
+
+        let (status, answer) =
+            admin(&s, "/settings", json!({ "key_scopes": ["flow:manag"] })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            answer["error"].as_str().unwrap().contains("`flow:manag`"),
+            "{answer}"
+        );
+        admin(&s, "/reset", json!({})).await;
+        assert_eq!(
+            par(&s, DEFAULT_API_KEY, &answers_body(None)).await.status(),
+            StatusCode::CREATED,
+            "reset: the configured key holds every scope again"
+        );
+        s.shutdown().await;
+
+        // The same from the configuration.
+        let moments_only = Sandbox::new(SandboxConfig {
+            key_scopes: vec!["flow:manage".into(), "flow:read".into(), "flow:use".into()],
+            ..SandboxConfig::default()
+        })
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+        assert_eq!(
+            par(&moments_only, DEFAULT_API_KEY, &answers_body(None))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        moments_only.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_uri_opens_only_the_frame_of_the_product_it_was_minted_for() {
+    bounded(async {
+        let s = sandbox().await;
+        for (minted, wrong, right, minted_for) in [
+            (
+                par_body(None),
+                "/answers/authorize",
+                "/authorize",
+                "Moments",
+            ),
+            (
+                answers_body(None),
+                "/authorize",
+                "/answers/authorize",
+                "Answers",
+            ),
+        ] {
+            let uri = request_uri(&s, &minted).await;
+            let refused = authorize_at(&s, wrong, &uri).await;
+            assert_eq!(
+                refused.status(),
+                StatusCode::BAD_REQUEST,
+                "{minted_for} at {wrong}"
+            );
+            let html = refused.text().await.unwrap();
+            let config = page_config(&html);
+            assert_eq!(config["error"]["reason"], "unknown", "{html}");
+            let message = config["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!("minted for {minted_for}")),
+                "says which product it was for: {message}"
+            );
+            assert!(html.contains("This link cannot be opened"), "{html}");
+            assert!(html.contains("Sandbox: a local simulator"), "{html}");
+            let again = authorize_at(&s, right, &uri).await;
+            assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+            assert_eq!(
+                page_config(&again.text().await.unwrap())["error"]["reason"],
+                "reused",
+                "spent by the wrong frame"
+            );
+        }
+        let rejected = s.sandbox().stats().rejected;
+        assert_eq!(
+            (rejected.other_product, rejected.reused, rejected.unknown),
+            (2, 2, 0)
+        );
+
+        // A session lives under its own product's prefix only.
+        let wizard = session(&s, None).await;
+        let builder = answers_session(&s, None).await;
+        let wizard_id = wizard.rsplit('/').next().unwrap();
+        let builder_id = builder.rsplit('/').next().unwrap();
+        let (status, _) = page(&format!("{}/answers/{wizard_id}", s.base_url())).await;
+        assert_eq!(status, StatusCode::GONE, "a Moments session in the builder");
+        let (status, _) = page(&format!("{}/wizard/{builder_id}", s.base_url())).await;
+        assert_eq!(status, StatusCode::GONE, "an Answers session in the wizard");
+        let (status, html) = page(&builder).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(heading(&html), "Chatbots");
+        s.shutdown().await;
+    })
+    .await;
+}
+
+/// The example form with `name`, as the builder fills it in.
+fn chatbot_form(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", name.to_owned()),
+        ("greeting", "Hello! How can I help?".to_owned()),
+        ("intent1_name", "Opening hours".to_owned()),
+        (
+            "intent1_phrases",
+            "When are you open?\r\nAre you open on Sunday?".to_owned(),
+        ),
+        ("intent1_answer", "Every day from 9 to 5.".to_owned()),
+        ("intent2_name", "Order status".to_owned()),
+        (
+            "intent2_phrases",
+            "Where is my order?\nHas my order shipped?".to_owned(),
+        ),
+        ("intent2_answer", "Tell me your order number.".to_owned()),
+        ("intent3_name", String::new()),
+        ("intent3_phrases", String::new()),
+        ("intent3_answer", String::new()),
+    ]
+}
+
+fn events(html: &str) -> Vec<Value> {
+    page_config(html)["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_answers_builder_creates_tries_publishes_and_deletes_a_chatbot() {
+    bounded(async {
+        let s = sandbox().await;
+        let builder = answers_session(&s, Some(("app", "red"))).await;
+        let c = client();
+
+        let (status, html) = page(&builder).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(heading(&html), "Chatbots");
+        assert!(html.contains(r#"data-test="chatbots-empty""#), "{html}");
+        assert!(html.contains("Sandbox: a local simulator"), "labelled");
+        assert!(events(&html).is_empty());
+
+        let (status, html) = page(&format!("{builder}/new")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(heading(&html), "New chatbot");
+        for field in [
+            "name",
+            "greeting",
+            "intent1_name",
+            "intent1_phrases",
+            "intent1_answer",
+            "intent3_answer",
+        ] {
+            assert!(
+                html.contains(&format!(r#"name="{field}" id="{field}" data-test="field-{field}""#)),
+                "{field}"
+            );
+        }
+        assert!(html.contains(r#"data-test="chatbot-create""#));
+
+        let mut bad = chatbot_form("");
+        bad[3].1 = "Only one phrase".to_owned();
+        let refused = c.post(format!("{builder}/new")).form(&bad).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains(r#"data-test="validation""#), "{html}");
+        assert!(html.contains("Give the chatbot a name"), "{html}");
+        assert!(html.contains("Give intent 1 from 2 to 20 sample phrases"), "{html}");
+        assert!(html.contains("Every day from 9 to 5."), "what was entered stays");
+
+        let created = c
+            .post(format!("{builder}/new"))
+            .form(&chatbot_form("Helper"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::SEE_OTHER);
+        let location = created.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.ends_with("?event=chatbot.created&id=bot-1"),
+            "{location}"
+        );
+        let (_, html) = page(&format!("{}{location}", s.base_url())).await;
+        assert_eq!(
+            events(&html),
+            [json!({ "name": "chatbot.created", "data": { "id": "bot-1" } })]
+        );
+        assert!(
+            html.contains(r#"data-test="chatbot" data-id="bot-1" data-status="draft""#),
+            "{html}"
+        );
+        let again = c
+            .post(format!("{builder}/new"))
+            .form(&chatbot_form("helper"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "a name is used once");
+
+        let (_, html) = page(&format!("{builder}/chatbots/bot-1?say=are+you+open+on+sunday")).await;
+        assert!(
+            html.contains(r#"data-test="chatbot-reply" data-intent="Opening hours">Every day from 9 to 5."#),
+            "{html}"
+        );
+        assert_eq!(
+            events(&html),
+            [json!({ "name": "chatbot.tested", "data": { "id": "bot-1", "intent": "Opening hours" } })]
+        );
+
+        for (action, event, status) in [
+            ("publish", "chatbot.published", "published"),
+            ("unpublish", "chatbot.unpublished", "draft"),
+            ("publish", "chatbot.published", "published"),
+        ] {
+            let changed = c
+                .post(format!("{builder}/chatbots/bot-1/{action}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(changed.status(), StatusCode::SEE_OTHER, "{action}");
+            let location = changed.headers()["location"].to_str().unwrap().to_owned();
+            let (_, html) = page(&format!("{}{location}", s.base_url())).await;
+            assert_eq!(
+                events(&html),
+                [json!({ "name": event, "data": { "id": "bot-1" } })],
+                "{action}"
+            );
+            assert!(
+                html.contains(&format!(r#"data-id="bot-1" data-status="{status}""#)),
+                "{action}: {html}"
+            );
+        }
+
+        // Another tenant has none of them.
+        let (_, blue) = page(&answers_session(&s, Some(("app", "blue"))).await).await;
+        assert!(blue.contains(r#"data-test="chatbots-empty""#));
+        let foreign = c
+            .post(format!("{builder}/chatbots/bot-9/publish"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+
+        let deleted = c
+            .post(format!("{builder}/chatbots/bot-1/delete"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            deleted.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("?event=chatbot.deleted&id=bot-1")
+        );
+        let (_, html) = page(&builder).await;
+        assert!(html.contains(r#"data-test="chatbots-empty""#));
+        assert_eq!(s.sandbox().stats().chatbots_created, 1);
+        s.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_answers_frame_speaks_the_frame_messages_and_follows_the_settings() {
+    bounded(async {
+        let s = sandbox().await;
+        // Opened from a host page: the frame posts to that page's origin only.
+        let uri = request_uri(&s, &answers_body(None)).await;
+        let opened = client()
+            .get(format!("{}/answers/authorize", s.base_url()))
+            .query(&[("request_uri", &uri)])
+            .header("referer", "http://127.0.0.1:8080/host/page")
+            .send()
+            .await
+            .unwrap();
+        let builder = format!(
+            "{}{}",
+            s.base_url(),
+            opened.headers()["location"].to_str().unwrap()
+        );
+        let session_id = builder.rsplit('/').next().unwrap().to_owned();
+        let (_, html) = page(&builder).await;
+        let config = page_config(&html);
+        assert_eq!(config["hostOrigin"], "http://127.0.0.1:8080");
+        assert_eq!(config["silent"], false);
+        assert_eq!(config["messages"]["ready"], "moments:ready");
+        assert_eq!(config["messages"]["resize"], "moments:resize");
+        assert_eq!(
+            config["sessionUrl"],
+            format!("/answers/{session_id}/api/session")
+        );
+        assert!(config["sessionRemainingMs"].as_u64().unwrap() > 0);
+
+        // Ended: the API says 410 and the page says so, for the script to tell the host.
+        assert_eq!(
+            client()
+                .get(format!("{builder}/api/session"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        admin(&s, "/sessions/expire", json!({})).await;
+        assert_eq!(
+            client()
+                .get(format!("{builder}/api/session"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::GONE
+        );
+        let (status, html) = page(&builder).await;
+        assert_eq!(status, StatusCode::GONE);
+        assert!(html.contains("This Answers session has ended"), "{html}");
+        assert_eq!(page_config(&html)["sessionRemainingMs"], 0);
+
+        // Silent and cookie-session frames, as the wizard's.
+        admin(
+            &s,
+            "/settings",
+            json!({ "silent_frame": true, "cookie_session": true }),
+        )
+        .await;
+        let uri = request_uri(&s, &answers_body(None)).await;
+        let opened = authorize_at(&s, "/answers/authorize", &uri).await;
+        let cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.starts_with("answers_sandbox_session="), "{cookie}");
+        assert!(cookie.contains("SameSite=None") && cookie.contains("Secure"));
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        let builder = format!(
+            "{}{}",
+            s.base_url(),
+            opened.headers()["location"].to_str().unwrap()
+        );
+        let with = client()
+            .get(&builder)
+            .header("cookie", &pair)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(heading(&with), "Chatbots");
+        assert_eq!(page_config(&with)["silent"], true);
+        let (status, without) = page(&builder).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(heading(&without), "Continue to the chatbot builder");
+        assert!(without.contains("/api/storage-access"), "{without}");
+        let claimed = client()
+            .post(format!("{builder}/api/storage-access"))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(claimed.status(), StatusCode::NO_CONTENT);
+        assert!(
+            claimed.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with(&pair)
+        );
+        let posted = client()
+            .post(format!("{builder}/new"))
+            .form(&chatbot_form("No cookie"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            posted.status(),
+            StatusCode::UNAUTHORIZED,
+            "no cookie, no change"
+        );
+        s.shutdown().await;
+    })
+    .await;
+}

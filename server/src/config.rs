@@ -14,6 +14,7 @@ use moments_protocol::DEFAULT_ENDPOINT;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use url::Url;
 
 /// The session endpoint's configuration.
 ///
@@ -41,7 +42,7 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Config {
-    /// Upstream: Infobip base URL, key, frame URL, timeouts, retries.
+    /// Upstream: Infobip base URL, key, Moments frame URL, timeouts, retries.
     pub par: ParClientConfig,
     /// Which embeddings the browser may open.
     pub embeddings: Embeddings,
@@ -60,6 +61,8 @@ pub struct Config {
     pub(crate) upstream_limit: UpstreamLimit,
     pub(crate) upstream_deadline: Duration,
     pub(crate) ops: OpsRoutes,
+    /// Where the Answers frame lives; `None`: `https://embeddings.infobip.com`.
+    pub(crate) answers_iframe_base_url: Option<Url>,
 }
 
 impl fmt::Debug for Config {
@@ -76,6 +79,10 @@ impl fmt::Debug for Config {
             .field("upstream_limit", &self.upstream_limit)
             .field("upstream_deadline", &self.upstream_deadline)
             .field("ops", &self.ops)
+            .field(
+                "answers_iframe_base_url",
+                &self.answers_iframe_base_url.as_ref().map(Url::as_str),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +108,7 @@ impl Config {
             // A router merged into someone else's app adds no public routes it was not
             // asked for; the binary turns them on from its flags.
             ops: OpsRoutes::none(),
+            answers_iframe_base_url: None,
         }
     }
 
@@ -197,6 +205,16 @@ impl Config {
         self
     }
 
+    /// Where the Answers frame lives, for the grants of Answers embeddings
+    /// (`{base}/authorize?request_uri=…`). Infobip documents the Moments frame's address
+    /// (`par.iframe_base_url`), not Answers'; without this, it is assumed to be the same
+    /// host, `https://embeddings.infobip.com`.
+    #[must_use]
+    pub fn with_answers_iframe_base_url(mut self, base: Url) -> Self {
+        self.answers_iframe_base_url = Some(base);
+        self
+    }
+
     /// Checks what can be checked before serving. Messages say what to fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (what, path) in std::iter::once(("the session path", self.session_path.as_str()))
@@ -215,9 +233,16 @@ impl Config {
             )));
         }
         for (what, url) in [
-            ("the Infobip base URL", &self.par.base_url),
-            ("the iframe base URL", &self.par.iframe_base_url),
-        ] {
+            ("the Infobip base URL", Some(&self.par.base_url)),
+            ("the iframe base URL", Some(&self.par.iframe_base_url)),
+            (
+                "the Answers iframe base URL",
+                self.answers_iframe_base_url.as_ref(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(what, url)| Some((what, url?)))
+        {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(ConfigError::new(format!(
                     "{what} `{url}` must be an http(s) URL with a host"

@@ -36,6 +36,15 @@
 //! (`INFOBIP_BASE_URL`, `INFOBIP_API_KEY`, `MOMENTS_EMBEDDING_ID`, …). With the `leptos`
 //! feature, a Leptos server function mints sessions through `leptos::create_session`.
 //!
+//! ## Moments and Answers
+//! Each allowed embedding opens one of Infobip's embeddable products ([`Embedding`]):
+//! Moments' Campaign wizard (by `embedding_id`, scopes `flow:manage`, `flow:read`,
+//! `flow:use`) or Answers' chatbot builder (no `embedding_id`, scopes `answers:manage`,
+//! `voice-message:manage`). The server chooses it per embedding; the browser only names
+//! an embedding, never a product or a scope. The Answers frame's address is a setting
+//! of its own ([`Config::with_answers_iframe_base_url`]), assumed to be Moments'
+//! (`https://embeddings.infobip.com`) unless set, since Infobip does not document it.
+//!
 //! ## What a session request goes through
 //! The origin check (same-origin, or a listed origin with CORS: a CSRF defence), the
 //! [`TenantResolver`] (who is asking; the browser never names a tenant), the per-client
@@ -88,7 +97,7 @@ mod upstream_gate;
 
 pub use config::Config;
 pub use config_error::ConfigError;
-pub use embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
+pub use embeddings::{DEFAULT_EMBEDDING_NAME, Embedding, Embeddings};
 pub use error::AppError;
 pub use moments_protocol::SessionFailure;
 pub use ops::OpsRoutes;

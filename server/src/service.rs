@@ -14,12 +14,12 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::ops::OpsRoutes;
 use crate::origin::OriginPolicy;
-use crate::par_client::{ParClient, ParError, ParRequest};
+use crate::par_client::{INFOBIP_FRAME_ORIGIN, ParClient, ParError, ParRequest};
 use crate::rate_limit::{RateLimitStore, RateLimiter, Refusal};
 use crate::tenant::{Tenant, TenantResolver};
 use crate::upstream_gate::UpstreamGate;
 use http::request::Parts;
-use moments_protocol::{ErrorCode, SessionGrant, SessionRequest, fingerprint};
+use moments_protocol::{ErrorCode, Product, SessionGrant, SessionRequest, fingerprint};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,8 +59,10 @@ pub struct SessionService(pub(crate) Arc<ServiceState>);
 /// request) is one reference count, not one per part.
 pub(crate) struct ServiceState {
     pub(crate) par: ParClient,
-    /// The origin of the frame URLs the grants carry.
+    /// The origin of the Moments frame URLs the grants carry.
     pub(crate) frame_origin: String,
+    /// The origins of the frames the allowed embeddings open, each once.
+    pub(crate) frame_origins: Vec<String>,
     pub(crate) embeddings: Arc<Embeddings>,
     pub(crate) tenants: Arc<dyn TenantResolver>,
     pub(crate) origins: Arc<OriginPolicy>,
@@ -87,12 +89,29 @@ impl SessionService {
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
         let metrics = Arc::new(Metrics::new(&config.session_path));
-        let par = ParClient::new(&config.par)
+        let mut par = ParClient::new(&config.par)
             .map_err(|e| ConfigError::new(e.to_string()))?
             .with_metrics(Arc::clone(&metrics));
+        if let Some(base) = &config.answers_iframe_base_url {
+            par = par.with_answers_iframe_base_url(base);
+        }
         let origins =
             Arc::new(OriginPolicy::new(&config.allowed_origins)?.named(config.origins_setting));
         let frame_origin = config.par.iframe_base_url.origin().ascii_serialization();
+        let answers_origin = config.answers_iframe_base_url.as_ref().map_or_else(
+            || INFOBIP_FRAME_ORIGIN.to_owned(),
+            |base| base.origin().ascii_serialization(),
+        );
+        let mut frame_origins: Vec<String> = Vec::new();
+        for product in config.embeddings.products() {
+            let origin = match product {
+                Product::Moments => &frame_origin,
+                Product::Answers => &answers_origin,
+            };
+            if !frame_origins.contains(origin) {
+                frame_origins.push(origin.clone());
+            }
+        }
         let routes = Arc::new(RouteConfig {
             session_path: config.session_path,
             ops: config.ops,
@@ -106,6 +125,7 @@ impl SessionService {
         Ok(Self(Arc::new(ServiceState {
             par,
             frame_origin,
+            frame_origins,
             embeddings: Arc::new(config.embeddings),
             tenants: config.tenants,
             origins,
@@ -134,9 +154,31 @@ impl SessionService {
     /// The origin of the configured iframe base URL (`https://embeddings.infobip.com`):
     /// where the Moments frame the grants point to lives, so what a page's
     /// Content-Security-Policy needs in `frame-src`
-    /// (`moments_protocol::ContentSecurityPolicy::new`).
+    /// (`moments_protocol::ContentSecurityPolicy::new`). With Answers embeddings too,
+    /// take [`frame_origins`](Self::frame_origins).
     pub fn frame_origin(&self) -> String {
         self.0.frame_origin.clone()
+    }
+
+    /// The origins of every frame the allowed embeddings open, each once, Moments'
+    /// first: what a page that may show any of them needs in `frame-src`. One origin
+    /// when Moments and Answers share one (as they do at Infobip, unless configured
+    /// otherwise).
+    ///
+    /// ```no_run
+    /// # fn policy(service: &moments_par::SessionService) {
+    /// use moments_protocol::ContentSecurityPolicy;
+    ///
+    /// let mut origins = service.frame_origins().into_iter();
+    /// let first = origins.next().unwrap_or_else(|| service.frame_origin());
+    /// let policy = origins.fold(ContentSecurityPolicy::new(first), |policy, origin| {
+    ///     policy.frame_source(origin)
+    /// });
+    /// # let _ = policy;
+    /// # }
+    /// ```
+    pub fn frame_origins(&self) -> Vec<String> {
+        self.0.frame_origins.clone()
     }
 
     /// Mints one session for the request described by `request` (its method, headers and
@@ -207,10 +249,10 @@ impl SessionService {
             .unwrap_or(self.0.embeddings.default_name());
         // One answer for "no such embedding" and "not yours": a tenant learns nothing
         // about what other tenants may open.
-        let embedding_id = self
+        let embedding = self
             .0
             .embeddings
-            .get(name)
+            .embedding(name)
             .filter(|_| tenant.embeddings.allows(name))
             .ok_or_else(|| {
                 AppError::new(
@@ -227,8 +269,9 @@ impl SessionService {
         let par_request = ParRequest {
             application_id,
             entity_id,
-            ..ParRequest::new(embedding_id.clone())
+            ..ParRequest::for_embedding(embedding.clone())
         };
+        let product = par_request.product();
         let slot = self.0.upstream.enter().await?;
         let deadline = Instant::now() + self.0.upstream_deadline;
         let grant = self
@@ -236,7 +279,7 @@ impl SessionService {
             .par
             .push_before(&par_request, deadline)
             .await
-            .inspect_err(|error| log_upstream_failure(error, &key))?;
+            .inspect_err(|error| log_upstream_failure(error, &key, product))?;
         drop(slot);
         // Recorded on the request span, and so on its single access line (request_id.rs).
         // In one call: the subscriber is reached, and the span's fields appended, once.
@@ -256,12 +299,15 @@ impl SessionService {
 }
 
 /// Upstream failures are the operator's problem, so the log says what to check.
-fn log_upstream_failure(error: &ParError, tenant: &str) {
+fn log_upstream_failure(error: &ParError, tenant: &str, product: Product) {
     match error {
         ParError::Auth { status: 403, .. } => tracing::error!(
             tenant,
             %error,
-            "Infobip refused the API key's permissions: the key needs the scopes account-management:manage, flow:manage, flow:read and flow:use"
+            %product,
+            "Infobip refused the API key's permissions: for {} the key needs the scopes account-management:manage, {}",
+            product.label(),
+            product.scopes().join(", "),
         ),
         ParError::Auth { .. } => tracing::error!(
             tenant,
@@ -271,6 +317,7 @@ fn log_upstream_failure(error: &ParError, tenant: &str) {
         ParError::Rejected { .. } => tracing::error!(
             tenant,
             %error,
+            %product,
             "Infobip rejected the PAR request: check the embedding id and the X application/entity ids"
         ),
         _ => tracing::warn!(tenant, %error, "PAR call failed"),

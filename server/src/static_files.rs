@@ -7,8 +7,9 @@
 //!   page in the directory), each allowed by its SHA-256 (hashed here, at start-up,
 //!   from the files as built: a page added later is served, but its inline scripts
 //!   are blocked until a restart), and `'wasm-unsafe-eval'` so
-//!   the module may be compiled; frames from the Moments frame's origin only; no
-//!   plugins, no `<base>`, and no framing of the page itself.
+//!   the module may be compiled; frames from the origins of the frames the allowed
+//!   embeddings open only (Moments', and Answers' when it is another); no plugins, no
+//!   `<base>`, and no framing of the page itself.
 //!   Styles are strict too (`style-src 'self'`, no `'unsafe-inline'`): the
 //!   `<MomentsEmbed/>` component adopts its stylesheet through CSSOM, which no
 //!   `style-src` governs, so an app served this way needs nothing more.
@@ -48,16 +49,17 @@ struct Site {
     csp: HeaderValue,
 }
 
-/// Serves `dir` with the headers above; `frame_origin` is the Moments frame's origin.
+/// Serves `dir` with the headers above; `frame_origins` are the origins of the frames
+/// the pages may show (`SessionService::frame_origins`).
 ///
 /// Fails when `dir` has no readable `index.html`.
-pub(crate) fn router(dir: &Path, frame_origin: &str) -> std::io::Result<Router> {
+pub(crate) fn router(dir: &Path, frame_origins: &[String]) -> std::io::Result<Router> {
     let index = Bytes::from(std::fs::read(dir.join("index.html"))?);
     // One policy for every page: the union of their inline scripts' hashes. A page
     // served with another page's policy would have its own scripts blocked.
     let mut pages = Vec::new();
     html_pages(dir, 0, &mut pages)?;
-    let csp = HeaderValue::from_str(&content_security_policy(&pages, frame_origin))
+    let csp = HeaderValue::from_str(&content_security_policy(&pages, frame_origins))
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let site = Arc::new(Site { index, csp });
     // `name.ext.br` and `name.ext.gz` beside `name.ext` (the demo's release build writes
@@ -140,9 +142,9 @@ fn html_pages(dir: &Path, depth: usize, pages: &mut Vec<String>) -> std::io::Res
     Ok(())
 }
 
-/// The policy for `pages`: the policy a page with the component needs, plus a hash for
-/// each distinct inline script in them.
-fn content_security_policy(pages: &[String], frame_origin: &str) -> String {
+/// The policy for `pages`: the policy a page with the component needs (frames from
+/// `frame_origins`), plus a hash for each distinct inline script in them.
+fn content_security_policy(pages: &[String], frame_origins: &[String]) -> String {
     let hashes: BTreeSet<String> = pages
         .iter()
         .flat_map(|page| inline_scripts(page))
@@ -154,11 +156,20 @@ fn content_security_policy(pages: &[String], frame_origin: &str) -> String {
             )
         })
         .collect();
+    // Never empty (an allowlist has an embedding, and so a frame); were it, no frame.
+    let (first, others) = frame_origins
+        .split_first()
+        .map_or(("'none'", &[][..]), |(first, others)| {
+            (first.as_str(), others)
+        });
+    let policy = others
+        .iter()
+        .fold(ContentSecurityPolicy::new(first), |policy, origin| {
+            policy.frame_source(origin.clone())
+        });
     hashes
         .into_iter()
-        .fold(ContentSecurityPolicy::new(frame_origin), |policy, hash| {
-            policy.script_source(hash)
-        })
+        .fold(policy, |policy, hash| policy.script_source(hash))
         .to_string()
 }
 
@@ -210,7 +221,8 @@ mod tests {
             "<script>alert(1)</script>".to_owned(),
             "<script>alert(1)</script>".to_owned(),
         ];
-        let csp = content_security_policy(&pages, "https://f.test");
+        let frame = ["https://f.test".to_owned()];
+        let csp = content_security_policy(&pages, &frame);
         assert_eq!(
             csp.matches("'sha256-").count(),
             1,
@@ -224,9 +236,22 @@ mod tests {
         assert!(csp.contains("frame-src https://f.test;"), "{csp}");
         assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
         assert_eq!(
-            content_security_policy(&[], "https://f.test"),
+            content_security_policy(&[], &frame),
             ContentSecurityPolicy::new("https://f.test").to_string(),
             "the component's policy, and nothing else without inline scripts"
+        );
+    }
+
+    #[test]
+    fn frames_of_every_allowed_product_are_allowed() {
+        let origins = [
+            "https://f.test".to_owned(),
+            "https://answers.test".to_owned(),
+        ];
+        let csp = content_security_policy(&[], &origins);
+        assert!(
+            csp.contains("; frame-src https://f.test https://answers.test; "),
+            "{csp}"
         );
     }
 

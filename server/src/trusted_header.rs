@@ -12,8 +12,9 @@
 //! ```toml
 //! # Names the browser may ask for (besides any given on the command line).
 //! [embeddings]
-//! campaigns = 42
+//! campaigns = 42           # Moments, by embedding id ("moments:42" says the same)
 //! reminders = 43
+//! chatbot = "answers"      # Answers: the chatbot builder, no id
 //!
 //! # One table per header value.
 //! [tenants.acme]
@@ -23,6 +24,7 @@
 //! ```
 
 use crate::config_error::ConfigError;
+use crate::embeddings::Embedding;
 use crate::par_client::EmbeddingId;
 use crate::tenant::{EmbeddingAccess, Tenant, TenantRejection, TenantResolver};
 use crate::trusted_proxies::TrustedProxies;
@@ -39,8 +41,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The contents of a tenants file: embeddings by name and tenants by header value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TenantsFile {
-    /// Extra embeddings for the allowlist, by name.
-    pub embeddings: BTreeMap<String, EmbeddingId>,
+    /// Extra embeddings for the allowlist, by name: a number or an id is Moments' (as
+    /// is `"moments:<id>"`), `"answers"` is Answers.
+    pub embeddings: BTreeMap<String, Embedding>,
     /// Tenants, by the header value that selects them.
     pub tenants: BTreeMap<String, Tenant>,
 }
@@ -61,14 +64,16 @@ impl TenantsFile {
     /// Parses the TOML text of a tenants file (see the module docs).
     ///
     /// ```
-    /// use moments_par::{EmbeddingId, TenantsFile};
+    /// use moments_par::{Embedding, EmbeddingId, TenantsFile};
     /// let file = TenantsFile::parse(r#"
     ///     [embeddings]
     ///     campaigns = 42
+    ///     chatbot = "answers"
     ///     [tenants.acme]
     ///     entity_id = "acme"
     /// "#)?;
     /// assert_eq!(file.embeddings["campaigns"], EmbeddingId::Number(42));
+    /// assert_eq!(file.embeddings["chatbot"], Embedding::Answers);
     /// assert_eq!(file.tenants["acme"].entity_id.as_deref(), Some("acme"));
     /// # Ok::<(), moments_par::ConfigError>(())
     /// ```
@@ -98,12 +103,20 @@ impl TenantsFile {
         let file: File = toml::from_str(text).map_err(|e| ConfigError::new(e.to_string()))?;
         let mut embeddings = BTreeMap::new();
         for (name, raw) in file.embeddings {
-            let id = match raw {
-                RawId::Number(n) => Some(EmbeddingId::Number(n)),
-                RawId::Text(text) => EmbeddingId::parse(&text),
-            }
-            .ok_or_else(|| ConfigError::new(format!("embedding `{name}` has an empty id")))?;
-            embeddings.insert(name, id);
+            let embedding = match raw {
+                RawId::Number(n) => Embedding::Moments(EmbeddingId::Number(n)),
+                RawId::Text(text) if text.trim().is_empty() => {
+                    return Err(ConfigError::new(format!(
+                        "embedding `{name}` has an empty id"
+                    )));
+                }
+                RawId::Text(text) => {
+                    crate::settings::values::embedding(&text).map_err(|problem| {
+                        ConfigError::new(format!("embedding `{name}`: {problem}"))
+                    })?
+                }
+            };
+            embeddings.insert(name, embedding);
         }
         let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         let tenants = file
@@ -350,5 +363,29 @@ mod tests {
             .to_string();
         assert!(error.contains("entityid"), "{error}");
         assert!(TenantsFile::parse("[embeddings]\na = \"\"\n").is_err());
+    }
+
+    #[test]
+    fn an_embedding_of_the_file_says_its_product_as_the_options_do() {
+        let file = TenantsFile::parse(
+            "[embeddings]\ncampaigns = 42\nwizard = \"moments:w-1\"\nchatbot = \"answers\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.embeddings["campaigns"], EmbeddingId::Number(42));
+        assert_eq!(file.embeddings["wizard"], EmbeddingId::Text("w-1".into()));
+        assert_eq!(file.embeddings["chatbot"], Embedding::Answers);
+        for (text, says) in [
+            (
+                "[embeddings]\nchatbot = \"answers:7\"\n",
+                "embedding `chatbot`: an Answers embedding has no id",
+            ),
+            (
+                "[embeddings]\nchatbot = \"answer:7\"\n",
+                "embedding `chatbot`: unknown product `answer`",
+            ),
+        ] {
+            let error = TenantsFile::parse(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+        }
     }
 }

@@ -2,9 +2,7 @@
 //! before it enters the document, so no URI is ever presented twice or lands in the
 //! frame's history; and which messages and loads are the current frame's.
 
-use crate::options::{
-    DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, DEFAULT_FRAME_TITLE, UseMomentsSessionOptions,
-};
+use crate::options::{DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, UseMomentsSessionOptions, Words};
 use crate::parse::FrameSignal;
 use crate::session::FrameId;
 use leptos::prelude::GetUntracked;
@@ -63,7 +61,8 @@ impl Frame {
             &crate::text::with_decimal("", frame.0, ""),
         );
         let title = options.title.get_untracked();
-        let _ = element.set_attribute("title", title.as_deref().unwrap_or(DEFAULT_FRAME_TITLE));
+        let default_title = Words::of(options.product).title;
+        let _ = element.set_attribute("title", title.as_deref().unwrap_or(default_title));
         let sandbox = options.sandbox.get_untracked();
         let _ = element.set_attribute(
             "sandbox",
@@ -85,11 +84,9 @@ impl Frame {
     }
 
     /// Renames the frame on the page (the `title` option changed).
-    pub(super) fn set_title(&self, title: Option<&str>) {
+    pub(super) fn set_title(&self, title: &str) {
         if let Some(current) = &self.current {
-            let _ = current
-                .element
-                .set_attribute("title", title.unwrap_or(DEFAULT_FRAME_TITLE));
+            let _ = current.element.set_attribute("title", title);
         }
     }
 

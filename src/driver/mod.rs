@@ -53,6 +53,7 @@ pub(crate) fn bind_to_browser(
 ) {
     let running: Rc<RefCell<Option<Rc<RefCell<Driver>>>>> = Rc::default();
     let (height, title) = (options.height, options.title);
+    let default_title = crate::options::Words::of(options.product).title;
 
     let slot = Rc::clone(&running);
     Effect::new(move |_| {
@@ -61,7 +62,7 @@ pub(crate) fn bind_to_browser(
         let started = slot.borrow().as_ref().map(Rc::downgrade);
         match started {
             Some(driver) => run(&driver, move |d| {
-                d.frame.set_title(title.as_deref());
+                d.frame.set_title(title.as_deref().unwrap_or(default_title));
                 d.sizing.set_mode(height, &d.frame);
                 Vec::new()
             }),

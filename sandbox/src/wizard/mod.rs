@@ -13,19 +13,18 @@
 //! | `GET /wizard/{s}/use-cases` | the tenant's use cases |
 //! | `POST /wizard/{s}/use-cases/{id}/{pause,resume,deactivate}` | change one |
 //! | `GET /wizard/{s}/use-cases/{id}` | its analytics |
-//! | `GET /wizard/{s}/api/session` | `200 {"remaining_ms"}` or `410` once ended |
-//! | `POST /wizard/{s}/api/storage-access` | the session cookie again, in cookie mode ([`storage_access`]) |
+//! | `GET /wizard/{s}/api/session`, `POST /wizard/{s}/api/storage-access` | what every app in the frame has ([`FrameApp`](crate::frame_app::FrameApp)) |
 
 mod analytics;
 mod manage_views;
 pub(crate) mod model;
 mod page;
 mod steps;
-pub(crate) mod storage_access;
 mod templates;
 mod views;
 
 use crate::AppState;
+use crate::frame_app::WIZARD;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
@@ -36,12 +35,10 @@ use model::{MAX_USE_CASES, Status, UseCase};
 use page::{context, live, not_found, render};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-use tokio::time::Instant;
 
-/// The wizard's routes (state: the sandbox), behind the cookie check of
-/// [`storage_access`].
+/// The wizard's routes (state: the sandbox), with what every app in the frame has.
 pub(crate) fn router(state: AppState) -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/wizard/{session}", get(gallery))
         .route(
             "/wizard/{session}/activate/{template}/{step}",
@@ -52,16 +49,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route(
             "/wizard/{session}/use-cases/{id}/{action}",
             post(change_use_case),
-        )
-        .route("/wizard/{session}/api/session", get(session_status))
-        .route(
-            &format!("/wizard/{{session}}{}", storage_access::CLAIM),
-            post(storage_access::claim),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            storage_access::require_cookie,
-        ))
+        );
+    WIZARD.serve(pages, state)
 }
 
 async fn gallery(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {
@@ -335,21 +324,4 @@ async fn use_case_analytics(
         &events,
         StatusCode::OK,
     )
-}
-
-async fn session_status(State(state): State<AppState>, Path(session_id): Path<String>) -> Response {
-    match state.store().session(&session_id) {
-        Some(session) => {
-            let remaining = session.expires_at.saturating_duration_since(Instant::now());
-            axum::Json(
-                json!({ "remaining_ms": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX) }),
-            )
-            .into_response()
-        }
-        None => (
-            StatusCode::GONE,
-            axum::Json(json!({ "error": "session_ended" })),
-        )
-            .into_response(),
-    }
 }

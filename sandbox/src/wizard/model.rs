@@ -1,36 +1,11 @@
-//! What the wizard remembers per tenant (activated use cases) and per session (the
-//! draft being filled in, step by step).
+//! What the wizard remembers per tenant (activated use cases, kept in the tenant's
+//! [`Workspace`](crate::store::Workspace)) and per session (the draft being filled in,
+//! step by step).
 
 use std::collections::BTreeMap;
-use tokio::time::Instant;
 
 /// Most use cases one tenant may have; activation beyond says so.
 pub(crate) const MAX_USE_CASES: usize = 50;
-
-/// A tenant's activated use cases.
-#[derive(Debug)]
-pub(crate) struct Workspace {
-    pub(crate) use_cases: Vec<UseCase>,
-    pub(crate) next_id: u32,
-    pub(crate) last_seen: Instant,
-}
-
-impl Default for Workspace {
-    fn default() -> Self {
-        Self {
-            use_cases: Vec::new(),
-            next_id: 1,
-            last_seen: Instant::now(),
-        }
-    }
-}
-
-impl Workspace {
-    /// The use case `id`, if this tenant has it.
-    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut UseCase> {
-        self.use_cases.iter_mut().find(|u| u.id == id)
-    }
-}
 
 /// Whether an activated use case is sending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

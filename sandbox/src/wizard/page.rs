@@ -4,40 +4,19 @@
 use super::views::Context;
 use super::{analytics, templates};
 use crate::AppState;
+use crate::frame_app::WIZARD;
 use crate::pages;
-use crate::store::Session;
+use crate::store::{Opens, Session};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 const STYLE: &str = include_str!("wizard.css");
 const SCRIPT: &str = include_str!("wizard.js");
 
-/// The live session, or the page that tells the host it has ended.
+/// The live wizard session, or the page that tells the host it has ended.
 pub(super) fn live(state: &AppState, session_id: &str) -> Result<Session, Box<Response>> {
-    let store = state.store();
-    if let Some(session) = store.session(session_id) {
-        return Ok(session.clone());
-    }
-    let ended = store.session_even_ended(session_id);
-    let host_origin = ended.and_then(|s| s.host_origin.clone());
-    let silent = ended.is_some_and(|s| s.silent);
-    drop(store);
-    let body = r#"<main><div class="notice"><h1>Session ended</h1>
-<p>This Moments session has ended. Your platform opens a new one for you.</p></div></main>"#;
-    let config = json!({
-        "hostOrigin": host_origin,
-        "messages": pages::message_types(),
-        "silent": silent,
-        "sessionRemainingMs": 0,
-    });
-    Err(Box::new(pages::page(
-        StatusCode::GONE,
-        "Session ended",
-        body,
-        &config,
-    )))
+    WIZARD.live(state, session_id)
 }
 
 fn tenant_seed(session: &Session) -> u64 {
@@ -53,22 +32,17 @@ pub(super) fn render(
     events: &[Value],
     status: StatusCode,
 ) -> Response {
-    let remaining = session.expires_at.saturating_duration_since(Instant::now());
     let samples: serde_json::Map<String, Value> = templates::PLACEHOLDERS
         .iter()
         .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
         .collect();
-    let config = json!({
-        "hostOrigin": session.host_origin,
-        "messages": pages::message_types(),
-        "silent": session.silent,
-        "sessionRemainingMs": u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
-        "sessionUrl": format!("/wizard/{session_id}/api/session"),
-        "events": events,
-        "samples": samples,
-        "senders": { "SMS": "AcmeStore", "Viber": "AcmeStore", "WhatsApp": "+14155550123", "Email": "hello@acme.example" },
-    });
-    let body = format!("<style>{STYLE}</style>{body}<script>{SCRIPT}</script>");
+    let mut config = WIZARD.page_config(session_id, session, events);
+    config["samples"] = Value::Object(samples);
+    config["senders"] = json!({ "SMS": "AcmeStore", "Viber": "AcmeStore", "WhatsApp": "+14155550123", "Email": "hello@acme.example" });
+    let body = format!(
+        "<style>{}{STYLE}</style>{body}<script>{SCRIPT}</script>",
+        pages::UI_STYLE
+    );
     pages::page(status, title, &body, &config)
 }
 
@@ -77,7 +51,10 @@ pub(super) fn context<'a>(state: &AppState, session_id: &'a str, session: &Sessi
     Context {
         session: session_id,
         tenant: session.tenant.label(),
-        embedding: session.embedding_id.clone(),
+        embedding: match &session.opens {
+            Opens::Moments { embedding_id } => embedding_id.clone(),
+            Opens::Answers => String::new(),
+        },
         use_cases,
         tenant_seed: tenant_seed(session),
     }

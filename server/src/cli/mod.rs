@@ -8,5 +8,7 @@ mod values;
 pub use crate::settings::Settings;
 pub use crate::settings::values::{NamedEmbedding, OpsPath, RateSetting};
 pub use options::Cli;
+#[cfg(feature = "sandbox")]
+pub use start::SANDBOX_ANSWERS_EMBEDDING;
 pub use start::{RunningServer, StartError, start};
 pub use values::LogFormat;

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Mints single-use Infobip Embeddable Moments request URIs for the moments-embed
-/// component. Every option can also be set by the environment variable shown.
+/// Mints single-use Infobip Embeddable Moments (and Answers) request URIs for the
+/// moments-embed component. Every option can also be set by the environment variable shown.
 /// Durations take a unit: 500ms, 2s, 1m. Logs go to stderr, filtered by RUST_LOG
 /// (default: info).
 #[derive(Clone, Debug, Parser)]
@@ -38,7 +38,8 @@ pub struct Cli {
     pub companion: Settings,
 
     /// Start the local Infobip simulator and use it instead of Infobip. For demos and
-    /// tests only: no key needed, nothing leaves this machine. No environment
+    /// tests only: no key needed, nothing leaves this machine. Without configured
+    /// embeddings, allows `default` (Moments) and `chatbot` (Answers). No environment
     /// variable on purpose: only an explicit flag starts it.
     #[cfg(feature = "sandbox")]
     #[arg(long, help_heading = "Sandbox")]

@@ -94,7 +94,7 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
         if !dir.join("index.html").is_file() {
             return Err(StartError::StaticDir(dir.clone()));
         }
-        let files = crate::static_files::router(dir, &service.frame_origin())
+        let files = crate::static_files::router(dir, &service.frame_origins())
             .map_err(|_| StartError::StaticDir(dir.clone()))?;
         extra = extra.merge(files);
     }
@@ -138,14 +138,22 @@ pub async fn start(cli: &Cli) -> Result<RunningServer, StartError> {
     })
 }
 
+/// The Answers embedding `--sandbox` allows beside the default Moments one, when no
+/// embedding is configured.
+#[cfg(feature = "sandbox")]
+pub const SANDBOX_ANSWERS_EMBEDDING: &str = "chatbot";
+
 /// Starts the simulator on `listen`. Session requests go to it on 127.0.0.1; the frame
-/// URLs it grants name `frame_host` on its port, which it serves under any host name.
+/// URLs it grants name `frame_host` on its port, which it serves under any host name:
+/// Moments' frame at its root (`/authorize`), Answers' under `/answers`
+/// (`/answers/authorize`). Unless embeddings are configured, the companion allows the
+/// sandbox's Moments embedding as `default` and an Answers one as `chatbot`.
 #[cfg(feature = "sandbox")]
 async fn start_sandbox(
     listen: SocketAddr,
     frame_host: &str,
 ) -> Result<(moments_sandbox::RunningSandbox, Upstream), StartError> {
-    use moments_sandbox::{DEFAULT_EMBEDDING_ID, Sandbox, SandboxConfig};
+    use moments_sandbox::{ANSWERS_PATH, DEFAULT_EMBEDDING_ID, Sandbox, SandboxConfig};
     use secrecy::SecretString;
     use url::Url;
 
@@ -170,16 +178,21 @@ async fn start_sandbox(
             "--sandbox-frame-host `{frame_host}` is not a host name ({e}); e.g. localhost or 127.0.0.1"
         ))
     })?;
+    let mut answers_iframe_base_url = iframe_base_url.clone();
+    answers_iframe_base_url.set_path(ANSWERS_PATH);
     tracing::info!(
         par = %base_url,
         frame = %iframe_base_url,
-        "the sandbox stands in for Infobip: PAR calls go to `par`, frames open at `frame` (--sandbox-frame-host)"
+        answers_frame = %answers_iframe_base_url,
+        "the sandbox stands in for Infobip: PAR calls go to `par`, frames open at `frame` and `answers_frame` (--sandbox-frame-host)"
     );
     let upstream = Upstream {
         base_url,
         api_key: SecretString::from(key),
         iframe_base_url,
+        answers_iframe_base_url,
         fallback_embedding: Some(DEFAULT_EMBEDDING_ID.to_owned()),
+        fallback_answers: Some(SANDBOX_ANSWERS_EMBEDDING.to_owned()),
     };
     Ok((running, upstream))
 }

@@ -11,11 +11,13 @@ mod error;
 mod request;
 mod retry;
 
+pub use crate::embeddings::EmbeddingId;
 pub use error::{ParError, UpstreamDetail};
-pub use request::{EmbeddingId, ParGrant, ParRequest, SCOPES};
+pub use request::{ParGrant, ParRequest, SCOPES};
 pub use retry::RetryPolicy;
 
 use crate::metrics::Metrics;
+use moments_protocol::Product;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -24,6 +26,10 @@ use url::Url;
 
 /// The PAR path under an Infobip base URL.
 pub const PAR_PATH: &str = "/embeddable/1/auth/par";
+
+/// Where Infobip's frames live, as the Moments guide documents it; assumed for Answers
+/// too, whose frame address Infobip does not document.
+pub(crate) const INFOBIP_FRAME_ORIGIN: &str = "https://embeddings.infobip.com";
 
 /// What the client tells Infobip it is (and where to read about it).
 const USER_AGENT: &str = concat!(
@@ -42,7 +48,8 @@ pub struct ParClientConfig {
     pub base_url: Url,
     /// The API key; held as a secret, never logged.
     pub api_key: SecretString,
-    /// Where the frame lives: `https://embeddings.infobip.com`.
+    /// Where the Moments frame lives: `https://embeddings.infobip.com`. (The Answers
+    /// frame's: [`ParClient::with_answers_iframe_base_url`].)
     pub iframe_base_url: Url,
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
@@ -65,8 +72,10 @@ struct Inner {
     authorization: HeaderValue,
     api_key: SecretString,
     /// `{iframe base}/authorize?request_uri=`, built once: a grant's frame URL is this
-    /// plus the escaped URI.
+    /// plus the escaped URI. Moments' frame.
     authorize_prefix: String,
+    /// The same for the Answers frame.
+    answers_authorize_prefix: String,
     request_timeout: Duration,
     retry: RetryPolicy,
     metrics: Option<Arc<Metrics>>,
@@ -102,10 +111,28 @@ impl ParClient {
             authorization,
             api_key: config.api_key.clone(),
             authorize_prefix: request::authorize_prefix(&config.iframe_base_url),
+            answers_authorize_prefix: format!("{INFOBIP_FRAME_ORIGIN}/authorize?request_uri="),
             request_timeout: config.request_timeout,
             retry: config.retry,
             metrics: None,
         })))
+    }
+
+    /// Grants for Answers embeddings point at the Answers frame under `base` (its
+    /// `/authorize`) instead of `https://embeddings.infobip.com`, the address assumed
+    /// when none is given (Infobip documents Moments' frame address, not Answers').
+    #[must_use]
+    pub fn with_answers_iframe_base_url(mut self, base: &Url) -> Self {
+        Arc::make_mut(&mut self.0).answers_authorize_prefix = request::authorize_prefix(base);
+        self
+    }
+
+    /// `{frame base}/authorize?request_uri=` of `product`'s frame.
+    fn authorize_prefix(&self, product: Product) -> &str {
+        match product {
+            Product::Moments => &self.0.authorize_prefix,
+            Product::Answers => &self.0.answers_authorize_prefix,
+        }
     }
 
     /// Counts every attempt (outcome, latency) in `metrics`.
@@ -114,7 +141,9 @@ impl ParClient {
         self
     }
 
-    /// Mints a request URI, retrying what may pass within the policy.
+    /// Mints a request URI for `request`'s embedding (with its product's scopes), and
+    /// the frame URL of that product that spends it, retrying what may pass within the
+    /// policy.
     ///
     /// Takes at most about `attempts × request_timeout` plus the backoffs; use
     /// [`push_before`](Self::push_before) to bound it by a deadline.
@@ -202,7 +231,7 @@ impl ParClient {
             reason: describe_transport_error(&e),
         })?;
         if (200..300).contains(&status) {
-            return request::read_grant(&body, &self.0.authorize_prefix);
+            return request::read_grant(&body, self.authorize_prefix(request.product()));
         }
         if (300..400).contains(&status) {
             // Redirects are not followed (the key must not travel to another host):

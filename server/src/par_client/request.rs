@@ -2,81 +2,95 @@
 //! strict reading of a PAR answer.
 
 use super::error::ParError;
-use moments_protocol::{DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, fingerprint};
-use serde::{Deserialize, Serialize};
+use crate::embeddings::{Embedding, EmbeddingId};
+use moments_protocol::{DEFAULT_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS, Product, fingerprint};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
 use url::Url;
 
-/// The scopes Embeddable Moments needs, per Infobip's integration guide.
+/// The scopes Embeddable Moments needs, per Infobip's integration guide
+/// (`Product::Moments.scopes()`; a [`ParRequest`] asks for its product's).
 pub const SCOPES: [&str; 3] = ["flow:manage", "flow:read", "flow:use"];
 
 /// Longest request URI we pass on; anything longer is not a PAR answer.
 const MAX_REQUEST_URI_LEN: usize = 2048;
 
-/// Infobip's `embedding_id`: documented as a number, accepted as a string too.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum EmbeddingId {
-    /// A numeric id, sent as a JSON number.
-    Number(u64),
-    /// Any other id, sent as a JSON string.
-    Text(String),
-}
-
-impl EmbeddingId {
-    /// Digits become a number (as Infobip's examples send it); anything else stays text.
-    ///
-    /// ```
-    /// use moments_par::EmbeddingId;
-    /// assert_eq!(EmbeddingId::parse("42"), Some(EmbeddingId::Number(42)));
-    /// assert_eq!(EmbeddingId::parse(" "), None);
-    /// ```
-    pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return None;
-        }
-        Some(
-            raw.parse::<u64>()
-                .map_or_else(|_| Self::Text(raw.to_owned()), Self::Number),
-        )
-    }
-}
-
-impl fmt::Display for EmbeddingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Number(n) => write!(f, "{n}"),
-            Self::Text(s) => f.write_str(s),
-        }
-    }
-}
-
 /// What to ask Infobip for: one embedding, for one tenant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Its JSON is the PAR body Infobip documents for the embedding's product:
+/// `{"embedding_id", "scopes": ["flow:manage", "flow:read", "flow:use"]}` for Moments,
+/// `{"scopes": ["answers:manage", "voice-message:manage"]}` for Answers, each with
+/// `application_id` and `entity_id` when set.
+///
+/// ```
+/// use moments_par::{Embedding, ParRequest};
+///
+/// let body = serde_json::to_value(ParRequest {
+///     entity_id: Some("acme".into()),
+///     ..ParRequest::for_embedding(Embedding::Answers)
+/// })?;
+/// assert_eq!(
+///     body,
+///     serde_json::json!({"scopes": ["answers:manage", "voice-message:manage"], "entity_id": "acme"})
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParRequest {
-    /// The embedding to open.
-    pub embedding_id: EmbeddingId,
-    /// Always [`SCOPES`].
-    pub scopes: [&'static str; 3],
+    /// What to open: a Moments embedding (its id is sent) or Answers (no id is).
+    pub embedding: Embedding,
     /// The X application, for the "with X" case.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<String>,
     /// The X entity, for the "with X" case.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
 }
 
 impl ParRequest {
-    /// A request for `embedding_id` with the required scopes and no X tenant.
+    /// A request for the Moments embedding `embedding_id` with its scopes and no X tenant.
     pub fn new(embedding_id: EmbeddingId) -> Self {
+        Self::for_embedding(Embedding::Moments(embedding_id))
+    }
+
+    /// A request to open `embedding` (either product) with its scopes and no X tenant.
+    pub fn for_embedding(embedding: Embedding) -> Self {
         Self {
-            embedding_id,
-            scopes: SCOPES,
+            embedding,
             application_id: None,
             entity_id: None,
         }
+    }
+
+    /// The product it opens.
+    pub fn product(&self) -> Product {
+        self.embedding.product()
+    }
+
+    /// The scopes it asks for: its product's ([`Product::scopes`]).
+    pub fn scopes(&self) -> &'static [&'static str] {
+        self.product().scopes()
+    }
+}
+
+impl Serialize for ParRequest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            embedding_id: Option<&'a EmbeddingId>,
+            scopes: &'static [&'static str],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            application_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            entity_id: Option<&'a str>,
+        }
+        Body {
+            embedding_id: self.embedding.embedding_id(),
+            scopes: self.scopes(),
+            application_id: self.application_id.as_deref(),
+            entity_id: self.entity_id.as_deref(),
+        }
+        .serialize(serializer)
     }
 }
 
@@ -189,6 +203,34 @@ mod tests {
         assert_eq!(
             body,
             serde_json::json!({"embedding_id": 42, "scopes": ["flow:manage", "flow:read", "flow:use"]})
+        );
+    }
+
+    #[test]
+    fn the_body_is_the_products_own() {
+        assert_eq!(SCOPES, Product::Moments.scopes());
+        let tenant = |embedding: Embedding| ParRequest {
+            application_id: Some("platform".into()),
+            entity_id: Some("acme".into()),
+            ..ParRequest::for_embedding(embedding)
+        };
+        assert_eq!(
+            serde_json::to_value(tenant(Embedding::Answers)).unwrap(),
+            serde_json::json!({
+                "scopes": ["answers:manage", "voice-message:manage"],
+                "application_id": "platform",
+                "entity_id": "acme",
+            }),
+            "no embedding_id for Answers"
+        );
+        assert_eq!(
+            serde_json::to_value(tenant(EmbeddingId::Text("w-1".into()).into())).unwrap(),
+            serde_json::json!({
+                "embedding_id": "w-1",
+                "scopes": ["flow:manage", "flow:read", "flow:use"],
+                "application_id": "platform",
+                "entity_id": "acme",
+            })
         );
     }
 

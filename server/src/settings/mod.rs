@@ -8,9 +8,9 @@ pub(crate) mod values;
 
 use crate::config::Config;
 use crate::config_error::ConfigError;
-use crate::embeddings::{DEFAULT_EMBEDDING_NAME, Embeddings};
+use crate::embeddings::{DEFAULT_EMBEDDING_NAME, Embedding, Embeddings};
 use crate::ops::OpsRoutes;
-use crate::par_client::{EmbeddingId, ParClientConfig, RetryPolicy};
+use crate::par_client::{ParClientConfig, RetryPolicy};
 use crate::tenant::{EmbeddingAccess, SingleTenant, Tenant};
 use crate::trusted_header::{TenantsFile, TrustedHeader};
 use crate::trusted_proxies::TrustedProxies;
@@ -35,6 +35,8 @@ pub(crate) mod defaults {
     pub(crate) const METRICS_PATH: &str = "/metrics";
     pub(crate) const INFOBIP_BASE_URL: &str = "https://api.infobip.com";
     pub(crate) const IFRAME_BASE_URL: &str = "https://embeddings.infobip.com";
+    /// Assumed: Infobip documents Moments' frame address, not Answers'.
+    pub(crate) const ANSWERS_IFRAME_BASE_URL: &str = "https://embeddings.infobip.com";
     pub(crate) const UPSTREAM_CONNECT_TIMEOUT: &str = "2s";
     pub(crate) const UPSTREAM_TIMEOUT: &str = "5s";
     pub(crate) const UPSTREAM_ATTEMPTS: &str = "3";
@@ -148,9 +150,10 @@ pub struct Settings {
     )]
     pub infobip_base_url: Url,
 
-    /// Infobip API key with account-management:manage, flow:manage, flow:read, flow:use.
-    /// Required (unless --sandbox). Prefer the environment variable: command lines are
-    /// visible to other users.
+    /// Infobip API key with account-management:manage, flow:manage, flow:read, flow:use
+    /// (and answers:manage, voice-message:manage for Answers embeddings). Required
+    /// (unless --sandbox). Prefer the environment variable: command lines are visible to
+    /// other users.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -175,6 +178,21 @@ pub struct Settings {
         )
     )]
     pub iframe_base_url: Url,
+
+    /// Where the Answers frame lives (also in the CSP frame-src of --static-dir, when an
+    /// embedding opens Answers). Infobip does not document it: assumed the same as
+    /// Moments'.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "ANSWERS_IFRAME_BASE_URL",
+            default_value = defaults::ANSWERS_IFRAME_BASE_URL,
+            value_parser = values::url,
+            help_heading = "Infobip",
+        )
+    )]
+    pub answers_iframe_base_url: Url,
 
     /// Connect timeout (TCP and TLS) for calls to Infobip.
     #[cfg_attr(
@@ -256,8 +274,8 @@ pub struct Settings {
     )]
     pub upstream_queue_timeout: Duration,
 
-    /// The embedding to open when the browser names none (from your Infobip account
-    /// manager). Allowlisted under the name `default`.
+    /// The Moments embedding to open when the browser names none (from your Infobip
+    /// account manager). Allowlisted under the name `default`.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -270,7 +288,8 @@ pub struct Settings {
     pub embedding_id: Option<String>,
 
     /// Named embeddings the browser may ask for, comma-separated: campaigns=42,reminders=43.
-    /// Without --embedding-id the first one is the default.
+    /// name=answers is an Answers embedding (the chatbot builder; no id). Without
+    /// --embedding-id the first one is the default.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -460,8 +479,11 @@ pub(crate) struct Upstream {
     pub(crate) base_url: Url,
     pub(crate) api_key: SecretString,
     pub(crate) iframe_base_url: Url,
-    /// The embedding to use when none is configured (the sandbox's).
+    pub(crate) answers_iframe_base_url: Url,
+    /// The embeddings to allow when none is configured (the sandbox's): a Moments id,
+    /// the default, and the name of an Answers embedding beside it.
     pub(crate) fallback_embedding: Option<String>,
+    pub(crate) fallback_answers: Option<String>,
 }
 
 // Declared here rather than beside `Config`'s other constructors: it is the settings'
@@ -531,6 +553,11 @@ impl Settings {
             iframe_base_url: env.value(
                 "MOMENTS_IFRAME_BASE_URL",
                 defaults::IFRAME_BASE_URL,
+                values::url,
+            )?,
+            answers_iframe_base_url: env.value(
+                "ANSWERS_IFRAME_BASE_URL",
+                defaults::ANSWERS_IFRAME_BASE_URL,
                 values::url,
             )?,
             upstream_connect_timeout: env.value(
@@ -612,7 +639,9 @@ impl Settings {
                 base_url: self.infobip_base_url.clone(),
                 api_key: self.api_key()?,
                 iframe_base_url: self.iframe_base_url.clone(),
+                answers_iframe_base_url: self.answers_iframe_base_url.clone(),
                 fallback_embedding: None,
+                fallback_answers: None,
             },
         };
         let file = self
@@ -620,7 +649,11 @@ impl Settings {
             .as_deref()
             .map(TenantsFile::load)
             .transpose()?;
-        let embeddings = self.embeddings(file.as_ref(), upstream.fallback_embedding)?;
+        let embeddings = self.embeddings(
+            file.as_ref(),
+            upstream.fallback_embedding,
+            upstream.fallback_answers,
+        )?;
         let par = ParClientConfig {
             base_url: upstream.base_url,
             api_key: upstream.api_key,
@@ -633,6 +666,7 @@ impl Settings {
             },
         };
         let mut config = Config::new(par, embeddings.clone())
+            .with_answers_iframe_base_url(upstream.answers_iframe_base_url)
             .with_session_path(self.session_path.clone())
             .with_body_limit(self.body_limit)
             .with_allowed_origins(self.allowed_origins.iter().filter(|o| !o.trim().is_empty()))
@@ -723,17 +757,20 @@ impl Settings {
             .filter(|key| !key.expose_secret().is_empty())
             .ok_or_else(|| {
                 ConfigError::new(
-                    "no Infobip API key: set INFOBIP_API_KEY (a key with the scopes account-management:manage, flow:manage, flow:read, flow:use), or run with --sandbox to use the local simulator",
+                    "no Infobip API key: set INFOBIP_API_KEY (a key with the scopes account-management:manage, flow:manage, flow:read, flow:use, and answers:manage, voice-message:manage for Answers embeddings), or run with --sandbox to use the local simulator",
                 )
             })
     }
 
     /// The allowlist: `MOMENTS_EMBEDDING_ID` (as `default`), `MOMENTS_EMBEDDINGS`, the
     /// tenants file's `[embeddings]`; a name given twice is a mistake, not an override.
+    /// With none of them, the fallbacks (the sandbox's): a Moments `default`, and an
+    /// Answers embedding named `fallback_answers`.
     fn embeddings(
         &self,
         file: Option<&TenantsFile>,
         fallback: Option<String>,
+        fallback_answers: Option<String>,
     ) -> Result<Embeddings, ConfigError> {
         let configured = self.embedding_id.is_some()
             || !self.embeddings.is_empty()
@@ -743,8 +780,8 @@ impl Settings {
             .clone()
             .or(fallback.filter(|_| !configured));
         let mut by_name = BTreeMap::new();
-        let mut add = |name: &str, id: EmbeddingId, from: &str| match by_name
-            .insert(name.to_owned(), id)
+        let mut add = |name: &str, embedding: Embedding, from: &str| match by_name
+            .insert(name.to_owned(), embedding)
         {
             Some(_) => Err(ConfigError::new(format!(
                 "the embedding name `{name}` is given twice (again in {from}); give each name once"
@@ -752,15 +789,26 @@ impl Settings {
             None => Ok(()),
         };
         if let Some(raw) = &single {
-            let id = EmbeddingId::parse(raw)
-                .ok_or_else(|| ConfigError::new("MOMENTS_EMBEDDING_ID is empty"))?;
-            add(DEFAULT_EMBEDDING_NAME, id, "MOMENTS_EMBEDDING_ID")?;
+            if raw.trim().is_empty() {
+                return Err(ConfigError::new("MOMENTS_EMBEDDING_ID is empty"));
+            }
+            let embedding = values::embedding(raw)
+                .map_err(|problem| ConfigError::new(format!("MOMENTS_EMBEDDING_ID: {problem}")))?;
+            if embedding == Embedding::Answers {
+                return Err(ConfigError::new(
+                    "MOMENTS_EMBEDDING_ID is a Moments embedding id; to open Answers by default, name an Answers embedding in MOMENTS_EMBEDDINGS (chatbot=answers) and set MOMENTS_DEFAULT_EMBEDDING=chatbot",
+                ));
+            }
+            add(DEFAULT_EMBEDDING_NAME, embedding, "MOMENTS_EMBEDDING_ID")?;
+        }
+        if let Some(name) = fallback_answers.filter(|_| !configured) {
+            add(&name, Embedding::Answers, "the sandbox's embeddings")?;
         }
         for named in &self.embeddings {
-            add(&named.name, named.id.clone(), "MOMENTS_EMBEDDINGS")?;
+            add(&named.name, named.embedding.clone(), "MOMENTS_EMBEDDINGS")?;
         }
-        for (name, id) in file.map(|f| &f.embeddings).into_iter().flatten() {
-            add(name, id.clone(), "the tenants file")?;
+        for (name, embedding) in file.map(|f| &f.embeddings).into_iter().flatten() {
+            add(name, embedding.clone(), "the tenants file")?;
         }
         let default = match (&self.default_embedding, &single, self.embeddings.first()) {
             (Some(name), _, _) => name.clone(),
@@ -769,7 +817,7 @@ impl Settings {
             (None, None, None) if by_name.len() == 1 => by_name.keys().cloned().collect(),
             (None, None, None) if by_name.is_empty() => {
                 return Err(ConfigError::new(
-                    "no embedding id: set MOMENTS_EMBEDDING_ID (your Infobip account manager gives it to you), or name several with MOMENTS_EMBEDDINGS=campaigns=42,reminders=43",
+                    "no embedding id: set MOMENTS_EMBEDDING_ID (your Infobip account manager gives it to you), or name several with MOMENTS_EMBEDDINGS=campaigns=42,reminders=43 (chatbot=answers for Answers)",
                 ));
             }
             (None, None, None) => {
@@ -802,7 +850,7 @@ impl Settings {
         let mut resolver = TrustedHeader::new(header);
         for (value, tenant) in file.tenants {
             if let EmbeddingAccess::Only(names) = &tenant.embeddings
-                && let Some(unknown) = names.iter().find(|n| embeddings.get(n).is_none())
+                && let Some(unknown) = names.iter().find(|n| embeddings.embedding(n).is_none())
             {
                 return Err(ConfigError::new(format!(
                     "tenant `{value}` may open `{unknown}`, which is not an embedding: add it to [embeddings] in the tenants file or to MOMENTS_EMBEDDINGS"
@@ -999,6 +1047,172 @@ mod tests {
     }
 
     #[test]
+    fn an_embedding_says_its_product_and_answers_gets_its_own_frame() {
+        let config = from(&[
+            KEY,
+            ("MOMENTS_EMBEDDINGS", "campaigns=42, chatbot = answers"),
+        ])
+        .unwrap();
+        assert_eq!(config.embeddings.default_name(), "campaigns");
+        assert_eq!(
+            config.embeddings.embedding("campaigns"),
+            Some(&Embedding::Moments(crate::EmbeddingId::Number(42)))
+        );
+        assert_eq!(
+            config.embeddings.embedding("chatbot"),
+            Some(&Embedding::Answers)
+        );
+        assert_eq!(
+            config.answers_iframe_base_url.as_ref().map(Url::as_str),
+            Some("https://embeddings.infobip.com/"),
+            "assumed to be Moments' host unless set"
+        );
+        let moved = from(&[
+            KEY,
+            ("MOMENTS_EMBEDDINGS", "chatbot=answers"),
+            ("ANSWERS_IFRAME_BASE_URL", "https://answers.example/frame"),
+        ])
+        .unwrap();
+        assert_eq!(moved.embeddings.default_name(), "chatbot", "Answers alone");
+        assert_eq!(
+            moved.answers_iframe_base_url.as_ref().map(Url::as_str),
+            Some("https://answers.example/frame")
+        );
+        let explicit = from(&[KEY, ("MOMENTS_EMBEDDING_ID", "moments:42")]).unwrap();
+        assert_eq!(
+            explicit.embeddings.get(DEFAULT_EMBEDDING_NAME),
+            Some(&crate::EmbeddingId::Number(42))
+        );
+    }
+
+    #[test]
+    fn a_product_that_cannot_be_is_refused_naming_the_variable() {
+        for (vars, expected) in [
+            (
+                &[KEY, ("MOMENTS_EMBEDDINGS", "chatbot=answers:42")][..],
+                "MOMENTS_EMBEDDINGS: `chatbot=answers:42`: an Answers embedding has no id",
+            ),
+            (
+                &[KEY, ("MOMENTS_EMBEDDINGS", "chatbot=answer:42")][..],
+                "MOMENTS_EMBEDDINGS: `chatbot=answer:42`: unknown product `answer`",
+            ),
+            (
+                &[KEY, ("MOMENTS_EMBEDDINGS", "campaigns=moments")][..],
+                "MOMENTS_EMBEDDINGS: `campaigns=moments`: a Moments embedding needs its id",
+            ),
+            (
+                &[KEY, ("MOMENTS_EMBEDDING_ID", "answers")][..],
+                "MOMENTS_EMBEDDING_ID is a Moments embedding id",
+            ),
+            (
+                &[KEY, ("MOMENTS_EMBEDDING_ID", "answers:1")][..],
+                "MOMENTS_EMBEDDING_ID: an Answers embedding has no id",
+            ),
+            (
+                &[
+                    KEY,
+                    ("MOMENTS_EMBEDDINGS", "campaigns=42,chatbot=answers"),
+                    ("MOMENTS_DEFAULT_EMBEDDING", "bot"),
+                ][..],
+                "the default embedding `bot` is not in the embedding list (campaigns, chatbot) (see MOMENTS_DEFAULT_EMBEDDING)",
+            ),
+            (
+                &[
+                    KEY,
+                    ("MOMENTS_EMBEDDINGS", "chatbot=answers"),
+                    ("ANSWERS_IFRAME_BASE_URL", "embeddings.infobip.com"),
+                ][..],
+                "ANSWERS_IFRAME_BASE_URL: `embeddings.infobip.com` is not a URL",
+            ),
+            (
+                &[
+                    KEY,
+                    ("MOMENTS_EMBEDDINGS", "chatbot=answers"),
+                    ("ANSWERS_IFRAME_BASE_URL", "ftp://frames.example"),
+                ][..],
+                "the Answers iframe base URL `ftp://frames.example/` must be an http(s) URL with a host",
+            ),
+        ] {
+            let error = error(vars);
+            assert!(
+                error.starts_with(expected),
+                "{vars:?}: `{error}` should say `{expected}`"
+            );
+        }
+    }
+
+    #[test]
+    fn the_tenants_file_names_answers_embeddings_too() {
+        let dir = std::env::temp_dir().join(format!("moments-par-answers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tenants = dir.join("tenants.toml");
+        let file = ("MOMENTS_TENANTS_FILE", tenants.to_str().unwrap());
+        let header = ("MOMENTS_TENANT_HEADER", "x-org");
+        std::fs::write(
+            &tenants,
+            "[embeddings]\ncampaigns = 42\nchatbot = \"answers\"\n[tenants.acme]\nembeddings = [\"chatbot\"]\n",
+        )
+        .unwrap();
+        let config = from(&[
+            KEY,
+            file,
+            header,
+            ("MOMENTS_DEFAULT_EMBEDDING", "campaigns"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.embeddings.embedding("chatbot"),
+            Some(&Embedding::Answers)
+        );
+        std::fs::write(&tenants, "[embeddings]\nchatbot = \"answers:3\"\n").unwrap();
+        let refused = error(&[KEY, file]);
+        assert!(
+            refused.contains("embedding `chatbot`: an Answers embedding has no id"),
+            "{refused}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The command line says the same as the variables, and clap names the flag.
+    #[cfg(feature = "cli")]
+    #[test]
+    fn the_command_line_names_each_embeddings_product() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["moments-par", "--infobip-api-key", "k"];
+            argv.extend_from_slice(args);
+            crate::cli::Cli::try_parse_from(argv)
+                .map_err(|e| e.to_string())
+                .and_then(|cli| cli.companion.config(None).map_err(|e| e.to_string()))
+        };
+        let config = parse(&[
+            "--embeddings",
+            "campaigns=42,chatbot=answers",
+            "--answers-iframe-base-url",
+            "https://answers.example",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.embeddings.embedding("chatbot"),
+            Some(&Embedding::Answers)
+        );
+        assert_eq!(
+            config.answers_iframe_base_url.as_ref().map(Url::as_str),
+            Some("https://answers.example/")
+        );
+        let error = parse(&["--embeddings", "chatbot=answers:42"]).unwrap_err();
+        assert!(
+            error.contains("--embeddings") && error.contains("an Answers embedding has no id"),
+            "{error}"
+        );
+        let error = parse(&["--embedding-id", "answers"]).unwrap_err();
+        assert!(
+            error.contains("MOMENTS_EMBEDDING_ID is a Moments embedding id"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn empty_proxy_entries_are_skipped_as_empty_origins_are() {
         let trailing = from(&[
             KEY,
@@ -1127,7 +1341,7 @@ mod tests {
         let tenants = dir.join("tenants.toml");
         std::fs::write(
             &tenants,
-            "[embeddings]\nreminders = 44\n[tenants.acme]\nentity_id = \"acme\"\nembeddings = [\"campaigns\"]\n",
+            "[embeddings]\nreminders = 44\nbot = \"answers\"\n[tenants.acme]\nentity_id = \"acme\"\nembeddings = [\"campaigns\"]\n",
         )
         .unwrap();
         let every_variable: Vec<(&str, &str)> = vec![
@@ -1143,6 +1357,7 @@ mod tests {
             ("INFOBIP_BASE_URL", "https://xxxx.api.infobip.com"),
             ("INFOBIP_API_KEY", " the-key "),
             ("MOMENTS_IFRAME_BASE_URL", "https://frames.example/embed/"),
+            ("ANSWERS_IFRAME_BASE_URL", "https://answers.example/frame"),
             ("MOMENTS_UPSTREAM_CONNECT_TIMEOUT", "700ms"),
             ("MOMENTS_UPSTREAM_TIMEOUT", "4s"),
             ("MOMENTS_UPSTREAM_ATTEMPTS", "2"),
@@ -1150,7 +1365,10 @@ mod tests {
             ("MOMENTS_UPSTREAM_CONCURRENCY", "7"),
             ("MOMENTS_UPSTREAM_QUEUE_TIMEOUT", "300ms"),
             ("MOMENTS_EMBEDDING_ID", "42"),
-            ("MOMENTS_EMBEDDINGS", "campaigns=43, inbox = text-id"),
+            (
+                "MOMENTS_EMBEDDINGS",
+                "campaigns=43, inbox = text-id,chatbot=answers",
+            ),
             ("MOMENTS_DEFAULT_EMBEDDING", "campaigns"),
             ("MOMENTS_TENANT_HEADER", "x-org"),
             ("MOMENTS_TENANTS_FILE", tenants.to_str().unwrap()),

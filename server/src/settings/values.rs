@@ -1,25 +1,27 @@
 //! Setting values the command line and the environment spell as text: durations, rates,
-//! `name=id` pairs, header names, proxies, URLs, numbers. One parser per kind, used by
+//! `name=id` pairs (and what an embedding opens), header names, proxies, URLs, numbers. One parser per kind, used by
 //! clap for the binary and by [`Config::from_env`](crate::Config::from_env) alike, so
 //! both accept the same text and refuse it with the same message.
 
+use crate::embeddings::Embedding;
 use crate::par_client::EmbeddingId;
 use crate::rate_limit::RateLimit;
 use crate::trusted_proxies::TrustedProxies;
 use http::HeaderName;
+use moments_protocol::Product;
 use secrecy::SecretString;
 use std::convert::Infallible;
 use std::str::FromStr;
 use std::time::Duration;
 use url::Url;
 
-/// One `name=id` entry of `--embeddings`.
+/// One `name=id` (or `name=answers`) entry of `--embeddings`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedEmbedding {
     /// The name the browser sends.
     pub name: String,
-    /// Infobip's id for it.
-    pub id: EmbeddingId,
+    /// What it opens: a Moments embedding by Infobip's id, or Answers.
+    pub embedding: Embedding,
 }
 
 /// `--rate-limit`: a rate, or off.
@@ -136,18 +138,54 @@ pub(crate) fn rate(raw: &str) -> Result<RateSetting, String> {
     Ok(RateSetting(Some((count, per))))
 }
 
-/// `campaigns=42`.
+/// `campaigns=42`, `chatbot=answers`.
 pub(crate) fn named_embedding(raw: &str) -> Result<NamedEmbedding, String> {
-    let usage = || format!("`{raw}` is not name=id (e.g. campaigns=42)");
-    let (name, id) = raw.split_once('=').ok_or_else(usage)?;
+    let usage = || format!("`{raw}` is not name=id (e.g. campaigns=42, or chatbot=answers)");
+    let (name, value) = raw.split_once('=').ok_or_else(usage)?;
     let name = name.trim();
-    if name.is_empty() {
+    if name.is_empty() || value.trim().is_empty() {
         return Err(usage());
     }
+    let embedding = embedding(value).map_err(|problem| format!("`{raw}`: {problem}"))?;
     Ok(NamedEmbedding {
         name: name.to_owned(),
-        id: EmbeddingId::parse(id).ok_or_else(usage)?,
+        embedding,
     })
+}
+
+/// What an embedding opens, as the options and the tenants file write it: an id (`42`,
+/// `wizard-a`) or `moments:<id>` for Moments, `answers` for Answers (which has no id).
+/// An id with a `:` in it is written with its product: `moments:a:b`.
+pub(crate) fn embedding(raw: &str) -> Result<Embedding, String> {
+    let raw = raw.trim();
+    let (product, id) = match raw.split_once(':') {
+        Some((product, id)) => (Some(product.trim()), Some(id)),
+        None if raw.eq_ignore_ascii_case(Product::Answers.as_str()) => {
+            (Some(Product::Answers.as_str()), None)
+        }
+        None if raw.eq_ignore_ascii_case(Product::Moments.as_str()) => {
+            (Some(Product::Moments.as_str()), None)
+        }
+        None => (None, Some(raw)),
+    };
+    let product = match product {
+        None => Product::Moments,
+        Some(word) => Product::from_wire(&word.to_ascii_lowercase()).ok_or_else(|| {
+            format!("unknown product `{word}`: write an id (42), moments:<id>, or answers")
+        })?,
+    };
+    match (product, id.and_then(EmbeddingId::parse)) {
+        (Product::Moments, Some(id)) => Ok(Embedding::Moments(id)),
+        (Product::Moments, None) => Err(
+            "a Moments embedding needs its id (from your Infobip account manager): write 42 or moments:42".to_owned(),
+        ),
+        (Product::Answers, None) if id.is_none_or(|id| id.trim().is_empty()) => {
+            Ok(Embedding::Answers)
+        }
+        (Product::Answers, _) => Err(
+            "an Answers embedding has no id (Infobip's Answers PAR call takes none): write answers".to_owned(),
+        ),
+    }
 }
 
 /// One entry of `--trusted-proxies`, checked here so that the error names the bad one.
@@ -211,7 +249,7 @@ mod tests {
             named_embedding("campaigns=42"),
             Ok(NamedEmbedding {
                 name: "campaigns".into(),
-                id: EmbeddingId::Number(42)
+                embedding: Embedding::Moments(EmbeddingId::Number(42))
             })
         );
         assert!(named_embedding("campaigns").is_err());
@@ -219,6 +257,39 @@ mod tests {
         assert!(named_embedding("a=").is_err());
         assert!(header_name("x-org").is_ok());
         assert!(header_name("x org").is_err());
+    }
+
+    #[test]
+    fn an_embedding_names_its_product_or_is_a_moments_id() {
+        let moments = |id: &str| Ok(Embedding::Moments(EmbeddingId::parse(id).unwrap()));
+        assert_eq!(embedding("42"), moments("42"));
+        assert_eq!(embedding(" wizard-a "), moments("wizard-a"));
+        assert_eq!(embedding("moments:42"), moments("42"));
+        assert_eq!(embedding("Moments: a:b "), moments("a:b"));
+        assert_eq!(embedding("answers"), Ok(Embedding::Answers));
+        assert_eq!(embedding(" ANSWERS "), Ok(Embedding::Answers));
+        assert_eq!(embedding("answers:"), Ok(Embedding::Answers));
+        for (raw, says) in [
+            ("answers:42", "an Answers embedding has no id"),
+            ("moments", "a Moments embedding needs its id"),
+            ("moments: ", "a Moments embedding needs its id"),
+            ("chat:42", "unknown product `chat`"),
+        ] {
+            let error = embedding(raw).unwrap_err();
+            assert!(error.contains(says), "{raw}: {error}");
+        }
+        assert_eq!(
+            named_embedding("chatbot=answers"),
+            Ok(NamedEmbedding {
+                name: "chatbot".into(),
+                embedding: Embedding::Answers
+            })
+        );
+        let error = named_embedding("chatbot=answers:7").unwrap_err();
+        assert!(
+            error.starts_with("`chatbot=answers:7`: an Answers embedding has no id"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -171,6 +171,70 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
     assert!(stderr.contains("write e.g. 60/min"), "{stderr}");
 }
 
+#[tokio::test]
+async fn an_embedding_that_cannot_open_its_product_is_refused_at_start() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embeddings",
+                "chatbot=answers:42",
+            ],
+            "an Answers embedding has no id",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embeddings",
+                "chatbot=answer:42",
+            ],
+            "unknown product `answer`",
+        ),
+        (
+            &["--infobip-api-key", "k", "--embedding-id", "answers"],
+            "MOMENTS_EMBEDDING_ID is a Moments embedding id",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embeddings",
+                "campaigns=42,chatbot=answers",
+                "--default-embedding",
+                "bot",
+            ],
+            "`bot` is not in the embedding list (campaigns, chatbot)",
+        ),
+        (
+            &[
+                "--infobip-api-key",
+                "k",
+                "--embeddings",
+                "chatbot=answers",
+                "--answers-iframe-base-url",
+                "ftp://frames.example",
+            ],
+            "the Answers iframe base URL `ftp://frames.example/` must be an http(s) URL",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = bounded(binary(args).output()).await.unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?} should say `{expected}`:\n{stderr}"
+        );
+    }
+    let flag = bounded(binary(&["--embeddings", "chatbot=answers:42"]).output())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&flag.stderr);
+    assert!(stderr.contains("--embeddings"), "names the flag: {stderr}");
+}
+
 /// Collects stderr lines; resolves the URL from the "listening" line.
 async fn listening(child: &mut Child, lines: Arc<Mutex<Vec<String>>>) -> String {
     let stderr = child.stderr.take().unwrap();

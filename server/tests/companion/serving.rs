@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use std::path::PathBuf;
 use std::time::Duration;
 
-async fn serve(args: &[&str]) -> RunningServer {
+pub(crate) async fn serve(args: &[&str]) -> RunningServer {
     let mut argv = vec!["moments-par", "--listen", "127.0.0.1:0"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).unwrap();
@@ -398,7 +398,7 @@ async fn operations_routes_move_or_turn_off() {
     .await;
 }
 
-fn scratch_dir() -> PathBuf {
+pub(crate) fn scratch_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("moments-par-static-{}", fresh_key()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
