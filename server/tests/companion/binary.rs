@@ -27,6 +27,18 @@ fn binary(args: &[&str]) -> Command {
     command
 }
 
+/// Runs the binary with `args` and asserts that it refuses to start (exit code 2) with
+/// a message that says `expected`.
+async fn refused_at_start(args: &[&str], expected: &str) {
+    let output = bounded(binary(args).output()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "{args:?} should say `{expected}`:\n{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn help_lists_every_option_with_its_environment_variable_and_default() {
     let output = bounded(binary(&["--help"]).output()).await.unwrap();
@@ -156,19 +168,9 @@ async fn a_bad_configuration_is_refused_with_what_to_fix() {
         ),
     ];
     for (args, expected) in cases {
-        let output = bounded(binary(args).output()).await.unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(expected),
-            "{args:?} should say `{expected}`:\n{stderr}"
-        );
+        refused_at_start(args, expected).await;
     }
-    let typo = bounded(binary(&["--rate-limit", "60/day"]).output())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&typo.stderr);
-    assert!(stderr.contains("write e.g. 60/min"), "{stderr}");
+    refused_at_start(&["--rate-limit", "60/day"], "write e.g. 60/min").await;
 }
 
 #[tokio::test]
@@ -220,19 +222,10 @@ async fn an_embedding_that_cannot_open_its_product_is_refused_at_start() {
         ),
     ];
     for (args, expected) in cases {
-        let output = bounded(binary(args).output()).await.unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(expected),
-            "{args:?} should say `{expected}`:\n{stderr}"
-        );
+        refused_at_start(args, expected).await;
     }
-    let flag = bounded(binary(&["--embeddings", "chatbot=answers:42"]).output())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&flag.stderr);
-    assert!(stderr.contains("--embeddings"), "names the flag: {stderr}");
+    // Named by its flag, as clap names a value it refuses.
+    refused_at_start(&["--embeddings", "chatbot=answers:42"], "--embeddings").await;
 }
 
 /// Collects stderr lines; resolves the URL from the "listening" line.
