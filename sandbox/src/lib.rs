@@ -43,7 +43,6 @@ mod storage_access;
 mod store;
 mod wizard;
 
-pub use par::REQUIRED_SCOPES;
 pub use store::{REQUEST_URI_PREFIX, Rejected, Stats, Tenant};
 
 use axum::Router;

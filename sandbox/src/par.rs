@@ -23,10 +23,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The scopes Embeddable Moments needs, per Infobip's integration guide
-/// (`Product::Moments.scopes()`; Answers' are `Product::Answers.scopes()`).
-pub const REQUIRED_SCOPES: [&str; 3] = ["flow:manage", "flow:read", "flow:use"];
-
 /// A PAR body as Infobip documents it. Unknown fields are ignored, as Infobip does.
 #[derive(Debug, Deserialize)]
 struct ParBody {

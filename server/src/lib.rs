@@ -103,7 +103,7 @@ pub use moments_protocol::SessionFailure;
 pub use ops::OpsRoutes;
 pub use par_client::{
     EmbeddingId, PAR_PATH, ParClient, ParClientBuildError, ParClientConfig, ParError, ParGrant,
-    ParRequest, RetryPolicy, SCOPES, UpstreamDetail,
+    ParRequest, RetryPolicy, UpstreamDetail,
 };
 pub use rate_limit::{RateLimit, RateLimitStore};
 #[cfg(feature = "redis")]

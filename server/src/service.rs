@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::ops::OpsRoutes;
 use crate::origin::OriginPolicy;
-use crate::par_client::{INFOBIP_FRAME_ORIGIN, ParClient, ParError, ParRequest};
+use crate::par_client::{ParClient, ParError, ParRequest};
 use crate::rate_limit::{RateLimitStore, RateLimiter, Refusal};
 use crate::tenant::{Tenant, TenantResolver};
 use crate::upstream_gate::UpstreamGate;
@@ -59,8 +59,6 @@ pub struct SessionService(pub(crate) Arc<ServiceState>);
 /// request) is one reference count, not one per part.
 pub(crate) struct ServiceState {
     pub(crate) par: ParClient,
-    /// The origin of the Moments frame URLs the grants carry.
-    pub(crate) frame_origin: String,
     /// The origins of the frames the allowed embeddings open, each once.
     pub(crate) frame_origins: Vec<String>,
     pub(crate) embeddings: Arc<Embeddings>,
@@ -97,19 +95,11 @@ impl SessionService {
         }
         let origins =
             Arc::new(OriginPolicy::new(&config.allowed_origins)?.named(config.origins_setting));
-        let frame_origin = config.par.iframe_base_url.origin().ascii_serialization();
-        let answers_origin = config.answers_iframe_base_url.as_ref().map_or_else(
-            || INFOBIP_FRAME_ORIGIN.to_owned(),
-            |base| base.origin().ascii_serialization(),
-        );
         let mut frame_origins: Vec<String> = Vec::new();
         for product in config.embeddings.products() {
-            let origin = match product {
-                Product::Moments => &frame_origin,
-                Product::Answers => &answers_origin,
-            };
-            if !frame_origins.contains(origin) {
-                frame_origins.push(origin.clone());
+            let origin = par.frame_origin(product);
+            if !frame_origins.iter().any(|known| known == origin) {
+                frame_origins.push(origin.to_owned());
             }
         }
         let routes = Arc::new(RouteConfig {
@@ -124,7 +114,6 @@ impl SessionService {
         });
         Ok(Self(Arc::new(ServiceState {
             par,
-            frame_origin,
             frame_origins,
             embeddings: Arc::new(config.embeddings),
             tenants: config.tenants,
@@ -157,7 +146,7 @@ impl SessionService {
     /// (`moments_protocol::ContentSecurityPolicy::new`). With Answers embeddings too,
     /// take [`frame_origins`](Self::frame_origins).
     pub fn frame_origin(&self) -> String {
-        self.0.frame_origin.clone()
+        self.0.par.frame_origin(Product::Moments).to_owned()
     }
 
     /// The origins of every frame the allowed embeddings open, each once, Moments'

@@ -13,7 +13,7 @@ mod retry;
 
 pub use crate::embeddings::EmbeddingId;
 pub use error::{ParError, UpstreamDetail};
-pub use request::{ParGrant, ParRequest, SCOPES};
+pub use request::{ParGrant, ParRequest};
 pub use retry::RetryPolicy;
 
 use crate::metrics::Metrics;
@@ -29,7 +29,7 @@ pub const PAR_PATH: &str = "/embeddable/1/auth/par";
 
 /// Where Infobip's frames live, as the Moments guide documents it; assumed for Answers
 /// too, whose frame address Infobip does not document.
-pub(crate) const INFOBIP_FRAME_ORIGIN: &str = "https://embeddings.infobip.com";
+const INFOBIP_FRAME_ORIGIN: &str = "https://embeddings.infobip.com";
 
 /// What the client tells Infobip it is (and where to read about it).
 const USER_AGENT: &str = concat!(
@@ -59,6 +59,24 @@ pub struct ParClientConfig {
     pub retry: RetryPolicy,
 }
 
+/// Where one product's frame lives, worked out once from its base URL.
+#[derive(Clone, Debug)]
+struct Frame {
+    /// Its origin, for a page's `frame-src`.
+    origin: String,
+    /// `{base}/authorize?request_uri=`: a grant's frame URL is this plus the escaped URI.
+    authorize_prefix: String,
+}
+
+impl Frame {
+    fn at(base: &Url) -> Self {
+        Self {
+            origin: base.origin().ascii_serialization(),
+            authorize_prefix: request::authorize_prefix(base),
+        }
+    }
+}
+
 /// The Infobip PAR client. Cheap to clone (one reference count): clones share one
 /// connection pool and one configuration.
 #[derive(Clone, Debug)]
@@ -71,11 +89,10 @@ struct Inner {
     base_url: Url,
     authorization: HeaderValue,
     api_key: SecretString,
-    /// `{iframe base}/authorize?request_uri=`, built once: a grant's frame URL is this
-    /// plus the escaped URI. Moments' frame.
-    authorize_prefix: String,
-    /// The same for the Answers frame.
-    answers_authorize_prefix: String,
+    /// Where Moments' frame lives (`iframe_base_url`).
+    moments_frame: Frame,
+    /// Where Answers' frame lives: Infobip's frame host unless told otherwise.
+    answers_frame: Frame,
     request_timeout: Duration,
     retry: RetryPolicy,
     metrics: Option<Arc<Metrics>>,
@@ -110,8 +127,11 @@ impl ParClient {
             base_url: config.base_url.clone(),
             authorization,
             api_key: config.api_key.clone(),
-            authorize_prefix: request::authorize_prefix(&config.iframe_base_url),
-            answers_authorize_prefix: format!("{INFOBIP_FRAME_ORIGIN}/authorize?request_uri="),
+            moments_frame: Frame::at(&config.iframe_base_url),
+            answers_frame: Frame {
+                origin: INFOBIP_FRAME_ORIGIN.to_owned(),
+                authorize_prefix: format!("{INFOBIP_FRAME_ORIGIN}/authorize?request_uri="),
+            },
             request_timeout: config.request_timeout,
             retry: config.retry,
             metrics: None,
@@ -123,16 +143,22 @@ impl ParClient {
     /// when none is given (Infobip documents Moments' frame address, not Answers').
     #[must_use]
     pub fn with_answers_iframe_base_url(mut self, base: &Url) -> Self {
-        Arc::make_mut(&mut self.0).answers_authorize_prefix = request::authorize_prefix(base);
+        Arc::make_mut(&mut self.0).answers_frame = Frame::at(base);
         self
     }
 
-    /// `{frame base}/authorize?request_uri=` of `product`'s frame.
-    fn authorize_prefix(&self, product: Product) -> &str {
+    /// `product`'s frame.
+    fn frame(&self, product: Product) -> &Frame {
         match product {
-            Product::Moments => &self.0.authorize_prefix,
-            Product::Answers => &self.0.answers_authorize_prefix,
+            Product::Moments => &self.0.moments_frame,
+            Product::Answers => &self.0.answers_frame,
         }
+    }
+
+    /// The origin of `product`'s frame, which the grants' frame URLs name
+    /// (`https://embeddings.infobip.com`): what a page's `frame-src` must allow.
+    pub fn frame_origin(&self, product: Product) -> &str {
+        &self.frame(product).origin
     }
 
     /// Counts every attempt (outcome, latency) in `metrics`.
@@ -231,7 +257,7 @@ impl ParClient {
             reason: describe_transport_error(&e),
         })?;
         if (200..300).contains(&status) {
-            return request::read_grant(&body, self.authorize_prefix(request.product()));
+            return request::read_grant(&body, &self.frame(request.product()).authorize_prefix);
         }
         if (300..400).contains(&status) {
             // Redirects are not followed (the key must not travel to another host):

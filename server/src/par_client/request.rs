@@ -9,10 +9,6 @@ use serde_json::Value;
 use std::fmt;
 use url::Url;
 
-/// The scopes Embeddable Moments needs, per Infobip's integration guide
-/// (`Product::Moments.scopes()`; a [`ParRequest`] asks for its product's).
-pub const SCOPES: [&str; 3] = ["flow:manage", "flow:read", "flow:use"];
-
 /// Longest request URI we pass on; anything longer is not a PAR answer.
 const MAX_REQUEST_URI_LEN: usize = 2048;
 
@@ -208,7 +204,6 @@ mod tests {
 
     #[test]
     fn the_body_is_the_products_own() {
-        assert_eq!(SCOPES, Product::Moments.scopes());
         let tenant = |embedding: Embedding| ParRequest {
             application_id: Some("platform".into()),
             entity_id: Some("acme".into()),
