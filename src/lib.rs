@@ -78,3 +78,43 @@ pub use parse::FrameSignal;
 pub use session::{SessionConfig, SessionState};
 pub use stylesheet::{STYLESHEET, STYLESHEET_CSP_SOURCE, content_security_policy};
 pub use use_moments_session::{use_moments_session, use_moments_session_with_options};
+
+/// The README says forgetting our `hydrate` (or `ssr`) feature is harmless. For `ssr`,
+/// `tests/ssr.rs` renders with only `leptos/ssr` on. For `hydrate` it holds because the
+/// feature only forwards to `leptos/hydrate`, which a hydrating app turns on itself
+/// (leptos' `hydrate_body` needs it), and no code of ours depends on it: then an app
+/// that forgets ours compiles exactly what one that remembers it does.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod features_only_forward {
+    use std::path::Path;
+
+    #[test]
+    fn hydrate_forwards_to_leptos_and_no_code_depends_on_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+        assert!(
+            manifest
+                .lines()
+                .any(|l| l == r#"hydrate = ["leptos/hydrate"]"#),
+            "`hydrate` forwards to leptos' and nothing else"
+        );
+        let mut sources = vec![root.join("src")];
+        let mut found = Vec::new();
+        while let Some(path) = sources.pop() {
+            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources.push(path);
+                } else if std::fs::read_to_string(&path)
+                    .is_ok_and(|text| text.contains(concat!("feature = ", "\"hydrate\"")))
+                {
+                    found.push(path);
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "code that depends on our `hydrate` makes forgetting it matter: {found:?}"
+        );
+    }
+}

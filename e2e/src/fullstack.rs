@@ -1,12 +1,12 @@
 //! The full-stack example (`examples/fullstack`), end to end: its own server binary
 //! (leptos_axum rendering and hydrating the pages, the companion inside), pointed at a
-//! sandbox on 127.0.0.1 whose frame is on another site (`localhost`), driven in headless
-//! Chromium.
+//! sandbox on 127.0.0.1 whose frame is on another site (`localhost`), driven in either
+//! headless engine, as the other journeys are.
 //!
 //! Between the browser and the app sits a small proxy that holds the browser's files
-//! (`/pkg/…`, the wasm and its loader) back for [`HYDRATION_DELAY`], so a test sees the
-//! server's HTML on its own before hydration, and can watch what hydration changes. It
-//! also records every request that reaches the app, and the app's log is kept
+//! (`/pkg/…`, the wasm and its loader) back for [`HYDRATION_DELAY`] on every page load
+//! (it marks them `no-store`), so a test sees the server's HTML on its own before
+//! hydration, and can watch what hydration changes. It also records every request that reaches the app, and the app's log is kept
 //! ([`Observed`]), so a test sees which transport a page really used.
 
 use crate::{Driver, Engine, SERIAL, Session, TEST_LIMIT, frame_url, free_port, target_dir};
@@ -82,12 +82,12 @@ fn built() -> (PathBuf, PathBuf) {
     (server, site)
 }
 
-/// Starts a sandbox, the example's server against it, the delaying proxy and a Chromium
-/// whose `goto` returns at once (page load strategy `none`), runs `test`, and stops
-/// everything by PID, even when the test panics or times out.
+/// Starts a sandbox, the example's server against it, the delaying proxy and a browser
+/// of `engine` whose `goto` returns at once (page load strategy `none`), runs `test`,
+/// and stops everything by PID, even when the test panics or times out.
 // Holding a std lock across the test is the point: see `run_in`.
 #[allow(clippy::await_holding_lock)]
-pub async fn run<F, Fut>(test: F)
+pub async fn run<F, Fut>(engine: Engine, test: F)
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -130,12 +130,13 @@ where
     let (proxy_url, proxy) =
         start_proxy(format!("http://{app_addr}"), Arc::clone(&observed.requests)).await;
 
-    let driver = Driver::start(Engine::Chromium).await;
-    let mut capabilities = crate::capabilities(Engine::Chromium);
+    let driver = Driver::start(engine).await;
+    let mut capabilities = crate::capabilities(engine);
     capabilities["pageLoadStrategy"] = Value::from("none");
     let browser = driver.connect_with(capabilities).await;
     let session = Session {
         browser: browser.clone(),
+        engine,
         url: proxy_url,
         sandbox_url: sandbox.base_url().to_owned(),
         frame_url: frame_url(sandbox.base_url()),
@@ -230,7 +231,8 @@ async fn forward(
 ) -> Response {
     let (parts, body) = request.into_parts();
     Observed::record(&requests, format!("{} {}", parts.method, parts.uri.path()));
-    if parts.uri.path().starts_with("/pkg/") {
+    let held_back = parts.uri.path().starts_with("/pkg/");
+    if held_back {
         tokio::time::sleep(HYDRATION_DELAY).await;
     }
     let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
@@ -259,6 +261,15 @@ async fn forward(
         if name != HeaderName::from_static("transfer-encoding") {
             response.headers_mut().append(name, value.clone());
         }
+    }
+    // Held back on every page load, not only the first: a browser that kept them (Firefox
+    // does, across pages of one site) would hydrate a second page before a test can look
+    // at its server HTML.
+    if held_back {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
     }
     response
 }

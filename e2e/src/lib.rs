@@ -33,6 +33,8 @@ pub const TEST_LIMIT: Duration = Duration::from_secs(90);
 pub struct Session {
     /// The WebDriver client.
     pub browser: Client,
+    /// The engine behind it.
+    pub engine: Engine,
     /// `http://127.0.0.1:<port>`: the demo and the session endpoint.
     pub url: String,
     /// `http://127.0.0.1:<port>`: the sandbox (Infobip stand-in), its PAR and admin API.
@@ -87,13 +89,16 @@ impl fantoccini::wd::WebDriverCompatibleCommand for GrantStorageAccess {
 }
 
 impl Session {
-    /// Grants the frame the browser is in now storage access, as a person accepting
-    /// Chromium's prompt would (Firefox's prompt is answered by a preference instead).
+    /// Grants the frame the browser is in now storage access, as a person accepting the
+    /// browser's prompt would: in Chromium through WebDriver's Set Permission; Firefox's
+    /// prompt is answered by the preferences of [`Engine::third_party_cookies_blocked`].
     pub async fn grant_storage_access(&self) {
-        self.browser
-            .issue_cmd(GrantStorageAccess)
-            .await
-            .expect("WebDriver sets the storage-access permission");
+        if self.engine == Engine::Chromium {
+            self.browser
+                .issue_cmd(GrantStorageAccess)
+                .await
+                .expect("WebDriver sets the storage-access permission");
+        }
     }
 
     /// The sandbox's counters: what "Infobip" saw.
@@ -277,12 +282,13 @@ impl Session {
         serde_json::from_str(text).expect("a JSON list of violations")
     }
 
-    /// Saves a PNG of the viewport as `target/screenshots/<name>.png`, to look at by eye.
+    /// Saves a PNG of the viewport as `target/screenshots/<name>-<engine>.png`, to look
+    /// at by eye.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.browser.screenshot().await.expect("a screenshot");
         let dir = target_dir().join("screenshots");
         std::fs::create_dir_all(&dir).expect("screenshots directory");
-        let path = dir.join(format!("{name}.png"));
+        let path = dir.join(format!("{name}-{}.png", self.engine.slug()));
         std::fs::write(&path, png).expect("screenshot written");
         path
     }
@@ -347,6 +353,36 @@ impl Engine {
             Self::Firefox => "Firefox",
         }
     }
+
+    /// Its name in file names and test names: `chromium`, `firefox`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Chromium => "chromium",
+            Self::Firefox => "firefox",
+        }
+    }
+
+    /// The preferences (for [`run_with_prefs`]) under which this engine withholds a
+    /// frame's cookies from another site until the frame asks with the Storage Access
+    /// API, and lets it ask:
+    /// - Chromium: third-party cookies blocked (the person's "Allow" is
+    ///   [`Session::grant_storage_access`]);
+    /// - Firefox: `cookieBehavior` 4 with `localhost` on the test tracking list (its
+    ///   default, total cookie protection, partitions the cookie instead, and the frame
+    ///   works without asking), and its prompt answered "allow".
+    pub fn third_party_cookies_blocked(self) -> Value {
+        match self {
+            Self::Chromium => serde_json::json!({ "profile.block_third_party_cookies": true }),
+            Self::Firefox => serde_json::json!({
+                "network.cookie.cookieBehavior": 4,
+                "urlclassifier.trackingTable.testEntries": FRAME_HOST,
+                "urlclassifier.trackingAnnotationTable.testEntries": FRAME_HOST,
+                "privacy.trackingprotection.annotate_channels": true,
+                "dom.storage_access.prompt.testing": true,
+                "dom.storage_access.prompt.testing.allow": true,
+            }),
+        }
+    }
 }
 
 /// The companion (with its sandbox) serving `static_dir`, a WebDriver server, and a
@@ -392,6 +428,7 @@ impl Harness {
         let sandbox = server.sandbox().expect("started with --sandbox");
         let session = Session {
             browser,
+            engine,
             url: server.url().to_owned(),
             sandbox_url: sandbox.base_url().to_owned(),
             frame_url: frame_url(sandbox.base_url()),
@@ -425,15 +462,6 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     run_in(Engine::Chromium, Site::Demo, test).await;
-}
-
-/// As [`run`], serving `site` in Chromium.
-pub async fn run_site<F, Fut>(site: Site, test: F)
-where
-    F: FnOnce(Session) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    run_in(Engine::Chromium, site, test).await;
 }
 
 /// As [`run`], serving `site` in `engine`.

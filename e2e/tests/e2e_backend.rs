@@ -5,12 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Session, run};
+use moments_e2e::{Engine, Session, Site, run_in};
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backend_down_is_an_error_and_back_up_recovers() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(backend_down_is_an_error_and_back_up_recovers);
+
+async fn backend_down_is_an_error_and_back_up_recovers(engine: Engine) {
+    run_in(engine, Site::Demo, |s: Session| async move {
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
         let before = s.frame_src().await.expect("a frame with a src");

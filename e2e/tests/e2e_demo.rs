@@ -50,10 +50,8 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame(engine: Engine) {
                 .is_err(),
             "no companion notice while it answers"
         );
-        // The README's picture (demo/screenshot.png is a copy, checked by eye).
-        if engine == Engine::Chromium {
-            s.screenshot("demo-ready").await;
-        }
+        // The README's picture (demo/screenshot.png is a copy of Chromium's, checked by eye).
+        s.screenshot("demo-ready").await;
 
         let stats = s.sandbox_stats().await;
         assert_eq!(stats.par_issued, 1, "one request_uri minted: {stats:?}");

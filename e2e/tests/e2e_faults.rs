@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Engine, Session, Site, run, run_in};
+use moments_e2e::{Engine, Session, Site, run_in};
 use serde_json::json;
 use std::time::Duration;
 
@@ -38,9 +38,14 @@ async fn an_outage_longer_than_the_companions_retries_is_retried_by_the_componen
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_key_is_a_clear_error_without_a_retry_storm_and_retry_works_after() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(
+    a_refused_key_is_a_clear_error_without_a_retry_storm_and_retry_works_after
+);
+
+async fn a_refused_key_is_a_clear_error_without_a_retry_storm_and_retry_works_after(
+    engine: Engine,
+) {
+    run_in(engine, Site::Demo, |s: Session| async move {
         s.sandbox_admin(
             "/__sandbox/faults",
             json!({ "count": 1, "fault": "status", "status": 401 }),
@@ -81,24 +86,22 @@ async fn a_refused_key_is_a_clear_error_without_a_retry_storm_and_retry_works_af
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one() {
-    run(|s: Session| async move {
+moments_e2e::in_both_engines!(a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one);
+
+async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one(engine: Engine) {
+    run_in(engine, Site::Demo, |s: Session| async move {
+        // A page before the host's, for Back to return to (a browser may replace its
+        // first, blank entry rather than keep it).
+        let before = format!("{}/__sandbox/stats", s.sandbox_url);
+        s.browser.goto(&before).await.unwrap();
         s.browser.goto(&s.url).await.unwrap();
         s.wait_for_state("ready", Duration::from_secs(20)).await;
         let first = s.frame_src().await.expect("a frame with a src");
+        let entries = history_length(&s).await;
 
         s.sandbox_admin("/__sandbox/sessions/expire", json!({}))
             .await;
-        let mut second = first.clone();
-        for _ in 0..100 {
-            second = s.frame_src().await.unwrap_or_default();
-            if second != first {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_ne!(second, first, "a fresh request_uri in a new frame");
+        let second = next_frame_src(&s, &first).await;
         s.wait_for_state("ready", Duration::from_secs(15)).await;
         let stats = s.sandbox_stats().await;
         assert_eq!(stats.authorize_ok, 2, "{stats:?}");
@@ -109,6 +112,64 @@ async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one() {
         );
         let log = s.event_log().await;
         assert!(log.contains("refreshing"), "{log}");
+
+        // The demo's "Reload the component": `reload()`, a third frame.
+        s.browser
+            .find(Locator::Css(".fault--primary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        next_frame_src(&s, &second).await;
+        s.wait_for_state("ready", Duration::from_secs(15)).await;
+        assert_eq!(s.sandbox_stats().await.authorize_ok, 3);
+
+        // Never in history: neither the refresh nor the reload added an entry, so Back
+        // leaves the page (it does not take a frame back to a spent request_uri).
+        assert_eq!(
+            history_length(&s).await,
+            entries,
+            "the frames' navigations added no history entry"
+        );
+        s.browser.execute("history.back();", vec![]).await.unwrap();
+        let mut url = String::new();
+        for _ in 0..100 {
+            url = s.browser.current_url().await.unwrap().to_string();
+            if url == before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(url, before, "Back left the host page for the one before it");
+        let stats = s.sandbox_stats().await;
+        assert_eq!(
+            (stats.authorize_ok, stats.rejected.reused),
+            (3, 0),
+            "Back presented no request_uri again: {stats:?}"
+        );
     })
     .await;
+}
+
+/// The top-level `history.length`.
+async fn history_length(s: &Session) -> u64 {
+    let length = s
+        .browser
+        .execute("return history.length;", vec![])
+        .await
+        .unwrap();
+    length.as_u64().expect("a number")
+}
+
+/// Waits up to 10 s for the component's frame to have a `src` other than `previous`.
+async fn next_frame_src(s: &Session, previous: &str) -> String {
+    for _ in 0..100 {
+        let src = s.frame_src().await.unwrap_or_default();
+        if !src.is_empty() && src != previous {
+            return src;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no new frame within 10 s (still {previous})");
 }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::Locator;
-use moments_e2e::{Engine, Session, Site, run_in, run_site};
+use moments_e2e::{Engine, Session, Site, run_in};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -89,9 +89,12 @@ async fn a_default_embed_in_a_new_app_fits_its_page_under_the_companions_csp(eng
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_component_passes_an_accessibility_audit_loading_in_error_and_ready() {
-    run_site(Site::CsrApp, |s: Session| async move {
+moments_e2e::in_both_engines!(
+    the_component_passes_an_accessibility_audit_loading_in_error_and_ready
+);
+
+async fn the_component_passes_an_accessibility_audit_loading_in_error_and_ready(engine: Engine) {
+    run_in(engine, Site::CsrApp, |s: Session| async move {
         // Loading: the companion's PAR call takes 4 s.
         s.sandbox_admin(
             "/__sandbox/faults",

@@ -47,6 +47,27 @@ async fn resize_claims_from_the_host_page_or_another_frame_are_ignored(engine: E
             .await
             .unwrap();
         assert_eq!(stranger_loaded, Value::Bool(true), "the stranger frame really ran");
+
+        // The control: the same claim from the frame's own window, on its own origin,
+        // takes effect (so the ones above were ignored, not lost with resizing broken).
+        s.enter_frame().await;
+        s.browser
+            .execute(
+                "parent.postMessage({ type: 'moments:resize', height: 1234 }, '*');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        s.browser.enter_parent_frame().await.unwrap();
+        let mut height = None;
+        for _ in 0..50 {
+            height = s.frame_height().await;
+            if height == Some(1234.0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(height, Some(1234.0), "the frame's own resize took effect");
     })
     .await;
 }

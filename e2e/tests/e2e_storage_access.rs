@@ -25,20 +25,6 @@ use std::time::Duration;
 /// The `sandbox` tokens the component set before it let frames ask for storage access.
 const OLD_SANDBOX: &str = "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads";
 
-fn blocking_prefs(engine: Engine) -> Value {
-    match engine {
-        Engine::Chromium => json!({ "profile.block_third_party_cookies": true }),
-        Engine::Firefox => json!({
-            "network.cookie.cookieBehavior": 4,
-            "urlclassifier.trackingTable.testEntries": "localhost",
-            "urlclassifier.trackingAnnotationTable.testEntries": "localhost",
-            "privacy.trackingprotection.annotate_channels": true,
-            "dom.storage_access.prompt.testing": true,
-            "dom.storage_access.prompt.testing.allow": true,
-        }),
-    }
-}
-
 /// Enters the frame `css` on the page and waits for its Continue button.
 async fn continue_page(s: &Session, css: &str) {
     s.browser.enter_parent_frame().await.unwrap();
@@ -57,11 +43,9 @@ async fn continue_page(s: &Session, css: &str) {
         .expect("the frame's cookie was withheld, and it asks for it");
 }
 
-/// Clicks Continue in the current frame, as the person would.
-async fn click_continue(s: &Session, engine: Engine) {
-    if engine == Engine::Chromium {
-        s.grant_storage_access().await;
-    }
+/// Clicks Continue in the current frame, and the person allows what the browser asks.
+async fn click_continue(s: &Session) {
+    s.grant_storage_access().await;
     s.browser
         .find(Locator::Css("#storage-access-continue"))
         .await
@@ -81,7 +65,7 @@ async fn a_cookie_session_frame_asks_for_storage_access_and_gets_it_with_our_def
     run_with_prefs(
         engine,
         Site::CsrApp,
-        &blocking_prefs(engine),
+        &engine.third_party_cookies_blocked(),
         move |s: Session| async move {
             s.sandbox_admin("/__sandbox/settings", json!({ "cookie_session": true }))
                 .await;
@@ -117,7 +101,7 @@ async fn a_cookie_session_frame_asks_for_storage_access_and_gets_it_with_our_def
                 "a frame on the other site: {old}"
             );
             continue_page(&s, "#old-tokens").await;
-            click_continue(&s, engine).await;
+            click_continue(&s).await;
             let refused = s
                 .browser
                 .wait()
@@ -137,7 +121,7 @@ async fn a_cookie_session_frame_asks_for_storage_access_and_gets_it_with_our_def
 
             // The component's own frame, with its default tokens: asked, granted, the wizard.
             continue_page(&s, "iframe.moments-embed__frame").await;
-            click_continue(&s, engine).await;
+            click_continue(&s).await;
             // The Continue page reloads into the wizard once the cookie is back.
             let mut heading = String::new();
             for _ in 0..100 {

@@ -142,9 +142,11 @@ impl RedisLimiter {
         } else {
             StoreFailureOutcome::Refused
         });
+        // Seconds since start, plus one, so 0 can mean "never warned": the first failure
+        // is always logged, however soon after start it comes.
         let now = self.started.elapsed().as_secs() + 1;
         let last = self.last_warning.load(Ordering::Relaxed);
-        if now >= last + 10
+        if (last == 0 || now >= last + 10)
             && self
                 .last_warning
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)

@@ -2,12 +2,12 @@
 //! a trusted header, the per-client rate limit, the global upstream gate.
 
 use crate::stub::{Reply, Stub};
-use crate::support::{bounded, call, config, fresh_key, metric, request, session};
+use crate::support::{bounded, call, config, fresh_key, metric, par_config, request, session};
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use moments_par::{
-    EmbeddingAccess, EmbeddingId, Embeddings, RateLimit, Tenant, TrustedHeader, UpstreamLimit,
-    router,
+    Config, EmbeddingAccess, EmbeddingId, Embeddings, OpsRoutes, RateLimit, RetryPolicy, Tenant,
+    TrustedHeader, UpstreamLimit, router,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -202,6 +202,73 @@ async fn when_every_upstream_slot_is_busy_the_next_request_gets_503_soon() {
             metric(&metrics, "moments_par_upstream_saturated_total"),
             Some(1.0)
         );
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_is_held_for_the_whole_call_retries_and_their_backoff_included() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        stub.then([Reply::Status(503, "{}"), Reply::Status(503, "{}")]);
+        // Backoff long enough (200 ms and up) for a second request to arrive between
+        // the attempts of the first.
+        let mut upstream = par_config(&stub.url, &fresh_key());
+        upstream.retry = RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_millis(400),
+        };
+        let config = Config::new(upstream, Embeddings::single(EmbeddingId::Number(42)))
+            .with_upstream_deadline(Duration::from_secs(5))
+            .with_ops_routes(OpsRoutes::default())
+            .with_upstream_limit(UpstreamLimit {
+                concurrency: 1,
+                queue_timeout: Duration::from_millis(50),
+            });
+        let app = router(config).unwrap();
+        let in_flight = |app: axum::Router| async move {
+            let metrics = call(&app, Request::get("/metrics"), "").await.text;
+            metric(&metrics, "moments_par_upstream_in_flight").unwrap()
+        };
+
+        let first = tokio::spawn({
+            let app = app.clone();
+            async move { call(&app, session(), "{}").await }
+        });
+        // The first attempt has failed: the call is between attempts, in its backoff.
+        while stub.calls() < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut samples = vec![in_flight(app.clone()).await];
+        let second = call(&app, session(), "{}").await;
+        samples.push(in_flight(app.clone()).await);
+        assert_eq!(
+            (second.status, second.code().as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable"),
+            "the slot stayed with the first call between its attempts: {}",
+            second.text
+        );
+        assert!(
+            stub.calls() < 3,
+            "the second request came while the first was still retrying"
+        );
+
+        let first = first.await.unwrap();
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        assert_eq!(
+            stub.calls(),
+            3,
+            "503, 503, then the grant, all for the first"
+        );
+        samples.push(in_flight(app.clone()).await);
+        assert!(
+            samples.iter().all(|n| *n <= 1.0),
+            "never more than the one slot in flight: {samples:?}"
+        );
+        assert_eq!(samples[0], 1.0, "held during the backoff: {samples:?}");
+        assert_eq!(samples.last(), Some(&0.0), "and given back: {samples:?}");
         stub.shutdown().await;
     })
     .await;

@@ -70,6 +70,26 @@ async fn health_readiness_and_metrics_answer() {
 }
 
 #[tokio::test]
+async fn an_upstream_probe_is_reused_for_five_seconds() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let app = router(config(&stub.url, &fresh_key())).unwrap();
+        for _ in 0..3 {
+            let probed = call(&app, Request::get("/readyz?upstream"), "").await;
+            assert_eq!(probed.json()["upstream"], "reachable", "{}", probed.text);
+        }
+        assert_eq!(
+            stub.probes(),
+            1,
+            "three readiness checks within 5 s reached Infobip's host once"
+        );
+        assert_eq!(stub.calls(), 0, "and made no PAR call");
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn request_ids_are_kept_when_sane_and_replaced_when_not() {
     let app = router(config("http://127.0.0.1:9", "k")).unwrap();
     let kept = call(

@@ -2,14 +2,17 @@
 //! loopback port and ended by its PID), shared by two companion replicas on two real
 //! sockets: one client's budget across both, the store going away or hanging (stopped
 //! with SIGSTOP, its socket still open) under each failure policy (no panic, no request
-//! past the timeout), and the store coming back.
+//! past the timeout), and the store coming back; and two `moments-par` processes whose
+//! wall clocks disagree (libfaketime) sharing one limit.
 
 use crate::stub::{Reply, Stub};
 use crate::support::{bounded, config, fresh_key, metric};
 use moments_par::{RateLimit, RateLimitStore, RedisStore, SessionService, StoreFailure};
 use std::net::{SocketAddr, TcpListener};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
@@ -368,6 +371,164 @@ async fn a_hung_store_costs_a_request_its_timeout_and_no_more_under_each_policy(
             1 + 2 + 1 + 1,
             "a refused request never reaches Infobip"
         );
+        stub.shutdown().await;
+    })
+    .await;
+}
+
+/// The `moments-par` binary as a replica with the shared store, on a free port, its
+/// wall clock set to `clock` (`None`: the machine's; `Some(t)`: libfaketime's `@t`, which
+/// starts the clock at `t` and lets it run). Its monotonic clock is left alone: replicas
+/// on different machines disagree on the wall clock, and a monotonic clock is never
+/// compared across machines. Returns its URL and the process, whose log lines go to
+/// `log`.
+async fn replica_process(
+    upstream: &str,
+    redis: &Redis,
+    clock: Option<&str>,
+    log: &Arc<Mutex<Vec<String>>>,
+) -> (String, Child) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_moments-par"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env("INFOBIP_API_KEY", fresh_key())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--infobip-base-url", upstream, "--embedding-id", "42"])
+        .args(["--rate-limit", "1/min", "--rate-limit-burst", "5"])
+        .args(["--rate-limit-store", &redis.url()])
+        .args(["--rate-limit-store-timeout", "300ms"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(clock) = clock {
+        let library = std::env::var("LIBFAKETIME")
+            .unwrap_or_else(|_| "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1".into());
+        assert!(
+            std::path::Path::new(&library).is_file(),
+            "{library} is missing (Debian's `faketime`; run scripts/setup)"
+        );
+        command
+            .env("LD_PRELOAD", library)
+            .env("FAKETIME", format!("@{clock}"))
+            .env("DONT_FAKE_MONOTONIC", "1");
+    }
+    let mut child = command.spawn().unwrap();
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let log = Arc::clone(log);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.lock().unwrap().push(line);
+            }
+        });
+    }
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (format!("http://127.0.0.1:{port}"), child);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "moments-par did not listen on {port} within 5 s: {:?}",
+        log.lock().unwrap()
+    );
+}
+
+/// The year of the first line a replica logged (its timestamp), waited for up to 5 s.
+async fn first_year(log: &Arc<Mutex<Vec<String>>>) -> String {
+    for _ in 0..100 {
+        if let Some(line) = log.lock().unwrap().first() {
+            return line.chars().take(4).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the replica logged nothing within 5 s");
+}
+
+/// Two replicas a quarter of a century apart on the wall clock, taking turns: one
+/// client's budget, spent in order, exactly as on one replica, because the limit runs on
+/// Redis's clock. (On the replicas' own clocks the one behind would find every bucket the
+/// other touched full into its future, and refuse.) Then the store goes away: each of
+/// a burst of failures is served and counted, and logged once, not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_whose_clocks_differ_share_one_limit_and_a_lost_store_is_logged_once() {
+    bounded(async {
+        let stub = Stub::start(Reply::Grant).await;
+        let redis = Redis::start().await;
+        let (log_a, log_b) = (Arc::default(), Arc::default());
+        let (a, mut process_a) = replica_process(&stub.url, &redis, None, &log_a).await;
+        let (b, mut process_b) =
+            replica_process(&stub.url, &redis, Some("2001-01-01 00:00:00"), &log_b).await;
+        assert_eq!(first_year(&log_b).await, "2001", "b's clock is off");
+        assert_ne!(first_year(&log_a).await, "2001", "a's is not");
+
+        let mut statuses = Vec::new();
+        for i in 0..12 {
+            statuses.push(ask(if i % 2 == 0 { &a } else { &b }).await.0);
+        }
+        let expected: Vec<u16> = [200; 5].into_iter().chain([429; 7]).collect();
+        assert_eq!(
+            statuses, expected,
+            "one budget, in turn across both replicas"
+        );
+        assert_eq!(stub.calls(), 5);
+
+        redis.stop().await;
+        for _ in 0..6 {
+            assert_eq!(ask(&a).await.0, 200, "policy open: served without a limit");
+        }
+        let (_, metrics) = get(&format!("{a}/metrics")).await;
+        assert_eq!(
+            metric(
+                &metrics,
+                "moments_par_rate_limit_store_failures_total{outcome=\"served\"}"
+            ),
+            Some(6.0),
+            "{metrics}"
+        );
+        let mut warnings = 0;
+        for _ in 0..20 {
+            warnings = log_a
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains("the rate-limit store failed"))
+                .count();
+            if warnings > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            warnings,
+            1,
+            "six failures within ten seconds, one line: {:#?}",
+            log_a.lock().unwrap()
+        );
+        process_a.kill().await.unwrap();
+        process_b.kill().await.unwrap();
         stub.shutdown().await;
     })
     .await;

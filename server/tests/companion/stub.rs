@@ -42,6 +42,8 @@ pub enum Reply {
 
 struct Shared {
     calls: AtomicUsize,
+    /// Requests to the host itself (`HEAD /`): what a readiness probe sends.
+    probes: AtomicUsize,
     connections: AtomicUsize,
     default: Mutex<Reply>,
     script: Mutex<VecDeque<Reply>>,
@@ -67,6 +69,7 @@ impl Stub {
     pub async fn bind(addr: &str, default: Reply) -> Self {
         let shared = Arc::new(Shared {
             calls: AtomicUsize::new(0),
+            probes: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
             default: Mutex::new(default),
             script: Mutex::new(VecDeque::new()),
@@ -81,6 +84,7 @@ impl Stub {
         let app = Router::new()
             .route("/embeddable/1/auth/par", post(par))
             .route("/__stub/stats", get(stats))
+            .route("/", get(probe))
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -106,6 +110,11 @@ impl Stub {
     /// PAR calls received so far.
     pub fn calls(&self) -> usize {
         self.shared.calls.load(Ordering::SeqCst)
+    }
+
+    /// Requests to `/` (a readiness probe's `HEAD /`) received so far.
+    pub fn probes(&self) -> usize {
+        self.shared.probes.load(Ordering::SeqCst)
     }
 
     /// TCP connections accepted so far.
@@ -189,6 +198,12 @@ async fn par(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes)
             (status_of(status), json, body.to_string()).into_response()
         }
     }
+}
+
+/// The host's root, which answers any status: a probe only asks whether HTTP answers.
+async fn probe(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.probes.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NOT_FOUND
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {
