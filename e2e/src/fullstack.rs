@@ -9,7 +9,9 @@
 //! hydration, and can watch what hydration changes. It also records every request that reaches the app, and the app's log is kept
 //! ([`Observed`]), so a test sees which transport a page really used.
 
-use crate::{Driver, Engine, SERIAL, Session, TEST_LIMIT, frame_url, free_port, target_dir};
+use crate::{
+    Driver, Engine, Session, TEST_LIMIT, frame_url, free_port, one_browser_of, target_dir,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
@@ -92,7 +94,7 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let _one_at_a_time = one_browser_of(engine);
     let (binary, site) = built();
     let sandbox = Sandbox::new(SandboxConfig::default())
         .bind("127.0.0.1:0".parse().expect("an address"))

@@ -482,8 +482,7 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    // One browser at a time: two browsers on two cores make every timing flaky.
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let _one_at_a_time = one_browser_of(engine);
     let harness = Harness::start_in(engine, &site.dist(), &[], prefs).await;
     let outcome =
         tokio::time::timeout(TEST_LIMIT, tokio::spawn(test(harness.session.clone()))).await;
@@ -496,7 +495,20 @@ where
     }
 }
 
-static SERIAL: Mutex<()> = Mutex::new(());
+/// Waits until no other test of this process drives a browser of `engine`, and keeps it
+/// so until the guard is dropped. One browser per engine at a time: a Chromium and a
+/// Firefox journey run side by side (each mostly waits on timers and the network), but
+/// two pages of one engine would compete for the same work at the same moments.
+pub(crate) fn one_browser_of(engine: Engine) -> std::sync::MutexGuard<'static, ()> {
+    static CHROMIUM: Mutex<()> = Mutex::new(());
+    static FIREFOX: Mutex<()> = Mutex::new(());
+    match engine {
+        Engine::Chromium => &CHROMIUM,
+        Engine::Firefox => &FIREFOX,
+    }
+    .lock()
+    .unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Declares the journey `$name`, an `async fn $name(engine: Engine)`, as two tests:
 /// `$name::chromium` and `$name::firefox` (so each engine's results are counted apart).
