@@ -188,6 +188,30 @@ impl Session {
         src.as_str().map(str::to_owned)
     }
 
+    /// Clicks the demo's "Reload the component" (the component's `reload()`).
+    pub async fn reload_component(&self) {
+        self.browser
+            .find(Locator::Css(".fault--primary"))
+            .await
+            .expect("the demo's reload button")
+            .click()
+            .await
+            .expect("it can be clicked");
+    }
+
+    /// Waits up to 10 s for the component's frame to have a `src` other than `previous`,
+    /// and returns it.
+    pub async fn next_frame_src(&self, previous: &str) -> String {
+        for _ in 0..100 {
+            let src = self.frame_src().await.unwrap_or_default();
+            if !src.is_empty() && src != previous {
+                return src;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no new frame within 10 s (still {previous})");
+    }
+
     /// Switches the WebDriver session into the component's frame (leave it with
     /// `browser.enter_parent_frame()`).
     pub async fn enter_frame(&self) {

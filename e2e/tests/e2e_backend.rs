@@ -18,13 +18,7 @@ async fn backend_down_is_an_error_and_back_up_recovers(engine: Engine) {
 
         s.stop_backend().await;
         // The demo's "Reload the component" asks for a fresh session: it cannot get one.
-        s.browser
-            .find(Locator::Css(".fault--primary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        s.reload_component().await;
         let (kind, retries) = s.wait_for_error_view(Duration::from_secs(10)).await;
         assert_eq!(kind, "network", "an unreachable backend is a network error");
         assert!(retries, "a network error is retried by itself");

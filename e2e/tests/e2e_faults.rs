@@ -101,7 +101,7 @@ async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one(engine:
 
         s.sandbox_admin("/__sandbox/sessions/expire", json!({}))
             .await;
-        let second = next_frame_src(&s, &first).await;
+        let second = s.next_frame_src(&first).await;
         s.wait_for_state("ready", Duration::from_secs(15)).await;
         let stats = s.sandbox_stats().await;
         assert_eq!(stats.authorize_ok, 2, "{stats:?}");
@@ -114,14 +114,8 @@ async fn a_session_that_ends_inside_the_frame_is_replaced_by_a_fresh_one(engine:
         assert!(log.contains("refreshing"), "{log}");
 
         // The demo's "Reload the component": `reload()`, a third frame.
-        s.browser
-            .find(Locator::Css(".fault--primary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        next_frame_src(&s, &second).await;
+        s.reload_component().await;
+        s.next_frame_src(&second).await;
         s.wait_for_state("ready", Duration::from_secs(15)).await;
         assert_eq!(s.sandbox_stats().await.authorize_ok, 3);
 
@@ -160,16 +154,4 @@ async fn history_length(s: &Session) -> u64 {
         .await
         .unwrap();
     length.as_u64().expect("a number")
-}
-
-/// Waits up to 10 s for the component's frame to have a `src` other than `previous`.
-async fn next_frame_src(s: &Session, previous: &str) -> String {
-    for _ in 0..100 {
-        let src = s.frame_src().await.unwrap_or_default();
-        if !src.is_empty() && src != previous {
-            return src;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no new frame within 10 s (still {previous})");
 }

@@ -59,22 +59,8 @@ async fn a_silent_frame_is_ready_on_load_at_its_documented_height_and_reloads(en
         );
 
         // reload(): a fresh request_uri in a fresh frame, still at the silent height.
-        s.browser
-            .find(Locator::Css(".fault--primary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        let mut second = first.clone();
-        for _ in 0..100 {
-            second = s.frame_src().await.unwrap_or_default();
-            if second != first && !second.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_ne!(second, first, "reload navigates a new frame");
+        s.reload_component().await;
+        s.next_frame_src(&first).await;
         s.wait_for_state("ready", Duration::from_secs(20)).await;
         assert_eq!(s.frame_height().await, Some(SILENT_FRAME_HEIGHT));
         let stats = s.sandbox_stats().await;
