@@ -102,14 +102,13 @@ where
         .expect("the sandbox starts");
     let app_addr = format!("127.0.0.1:{}", free_port());
     let mut app = Command::new(&binary)
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/fullstack"))
+        // The command its documentation gives, from the workspace's root: the site's
+        // root and, here, a free address; every other setting is the example's own.
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
-        .env("LEPTOS_OUTPUT_NAME", "fullstack")
         .env("LEPTOS_SITE_ROOT", &site)
-        .env("LEPTOS_SITE_PKG_DIR", "pkg")
         .env("LEPTOS_SITE_ADDR", &app_addr)
         .env("INFOBIP_BASE_URL", sandbox.base_url())
         .env("INFOBIP_API_KEY", DEFAULT_API_KEY)

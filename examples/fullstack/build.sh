@@ -23,9 +23,16 @@ cargo build --locked -p fullstack --lib --target wasm32-unknown-unknown \
 mkdir -p "$SITE/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name fullstack \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fullstack.wasm"
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  --output "$SITE/pkg/fullstack_bg.wasm" "$SITE/pkg/fullstack_bg.wasm"
+# wasm-opt shrinks the wasm (size first, -Oz); without it the site works all the same.
+# Use binaryen 132 or newer (`npm install binaryen@132`): older ones break current
+# wasm-bindgen output.
+if command -v wasm-opt >/dev/null; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --output "$SITE/pkg/fullstack_bg.wasm" "$SITE/pkg/fullstack_bg.wasm"
+else
+  echo "fullstack: no wasm-opt on PATH; the wasm is left unoptimised" >&2
+fi
 
 # The server half: the binary with `ssr`.
 cargo build --locked -p fullstack --bin fullstack --features ssr

@@ -9,7 +9,10 @@
 //! ```
 //! The companion reads the variables the `moments-par` binary reads (`Config::from_env`);
 //! `MOMENTS_IFRAME_BASE_URL` points the frame elsewhere (the local sandbox, in the
-//! tests). `LEPTOS_SITE_ADDR` sets the address (default 127.0.0.1:3000).
+//! tests). Leptos' own settings (the output name, the site's layout and address) come
+//! from `[package.metadata.leptos]` in this crate's `Cargo.toml`, compiled in, so the
+//! server needs no `LEPTOS_*` variable; each can still override its setting
+//! (`LEPTOS_SITE_ADDR`, default 127.0.0.1:3000).
 
 use axum::Router;
 use fullstack::app::{App, shell};
@@ -28,7 +31,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
 
-    let options = get_configuration(None)?.leptos_options;
+    // What cargo-leptos would pass in `LEPTOS_*` variables, read from the manifest it
+    // reads: without it, leptos serves `/pkg/.js` (no output name) and nothing hydrates.
+    let options = get_config_from_str(include_str!("../Cargo.toml"))?;
     let addr = options.site_addr;
     let routes = generate_route_list(App);
 
