@@ -6,7 +6,8 @@
 //! Between the browser and the app sits a small proxy that holds the browser's files
 //! (`/pkg/…`, the wasm and its loader) back for [`HYDRATION_DELAY`] on every page load
 //! (it marks them `no-store`), so a test sees the server's HTML on its own before
-//! hydration, and can watch what hydration changes. It also records every request that reaches the app, and the app's log is kept
+//! hydration, and can watch what hydration changes. It also records every request that
+//! reaches the app, and the app's log is kept
 //! ([`Observed`]), so a test sees which transport a page really used.
 
 use crate::{

@@ -1,8 +1,8 @@
 //! The full-stack example (SSR + hydration on leptos_axum, the companion inside its own
-//! server), in headless Chromium and Firefox: a styled, sized placeholder in the server's HTML, a
-//! hydration that warns about nothing and moves nothing more than the frame's own first
-//! height, the wizard through a server function and through the REST endpoint, and the
-//! server function held to the endpoint's checks, its refusals reaching the page whole.
+//! server), in headless Chromium and Firefox: a styled, sized placeholder in the server's
+//! HTML, a hydration that warns about nothing and moves nothing more than the frame's own
+//! first height, the wizard through a server function and through the REST endpoint, and
+//! the server function held to the endpoint's checks, its refusals reaching the page whole.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
