@@ -27,6 +27,9 @@ pub struct LiveResources {
     pub animation_frames: u32,
     /// Fetches in flight.
     pub fetches: u32,
+    /// Frames parked for a later mount ([`KeepAlive`](crate::KeepAlive)); each holds one
+    /// listener and one timer, counted above.
+    pub parked_frames: u32,
 }
 
 thread_local! {
@@ -39,7 +42,7 @@ pub fn live_resources() -> LiveResources {
 }
 
 #[cfg(moments_browser)]
-fn count(change: impl FnOnce(&mut LiveResources)) {
+pub(crate) fn count(change: impl FnOnce(&mut LiveResources)) {
     LIVE.with(|live| {
         let mut now = live.get();
         change(&mut now);

@@ -27,6 +27,9 @@ pub enum MomentsEvent {
     },
     /// An error was entered (also visible as `SessionState::Error`).
     Error(MomentsError),
+    /// The component adopted the frame parked under its [`KeepAlive`](crate::KeepAlive)
+    /// key: the same document, no new session; `Ready` follows at once.
+    Adopted,
 }
 
 /// What a host can ask of a running session.

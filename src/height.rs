@@ -54,16 +54,16 @@ impl Height {
         match *self {
             // min/max rather than `clamp`: clamp's panic message formats floats, which
             // would pull float printing into the wasm for a case that cannot happen here.
-            Self::Auto { min, max } => px(reported.unwrap_or(min).min(max).max(min)),
+            Self::Auto { min, max } => css_px(reported.unwrap_or(min).min(max).max(min)),
             Self::Fill => "100%".to_owned(),
-            Self::Fixed(height) => px(height),
+            Self::Fixed(height) => css_px(height),
         }
     }
 }
 
 /// Whole CSS pixels. Integer formatting keeps float printing (several KB of wasm) out of
 /// the bundle; a sub-pixel of frame height is invisible.
-fn px(value: f64) -> String {
+pub(crate) fn css_px(value: f64) -> String {
     // Frame heights are validated to 0..=100_000 and min/max are the host's; anything
     // outside u32 saturates, which is what a CSS length would do with it anyway.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

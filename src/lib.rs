@@ -51,6 +51,7 @@ mod frame_adapter;
 mod handle;
 mod height;
 pub mod json;
+mod keep_alive;
 mod moments_embed;
 mod options;
 pub mod parse;
@@ -65,6 +66,7 @@ pub use fetcher::{FetchFailure, FetchFuture, FetchRequest, Fetcher, SessionFnErr
 pub use frame_adapter::FrameAdapter;
 pub use handle::{MomentsEvent, MomentsHandle, MomentsSession};
 pub use height::{DEFAULT_MIN_HEIGHT, Height};
+pub use keep_alive::{DEFAULT_KEEP_FOR, KeepAlive, MAX_PARKED_FRAMES};
 pub use moments_embed::{ErrorView, MomentsEmbed, MomentsEmbedProps};
 pub use moments_protocol::ContentSecurityPolicy;
 pub use moments_protocol::frame::AuthorizeFailure;
@@ -77,7 +79,9 @@ pub use options::{
 pub use parse::FrameSignal;
 pub use session::{SessionConfig, SessionState};
 pub use stylesheet::{STYLESHEET, STYLESHEET_CSP_SOURCE, content_security_policy};
-pub use use_moments_session::{use_moments_session, use_moments_session_with_options};
+pub use use_moments_session::{
+    release_kept_frames, use_moments_session, use_moments_session_with_options,
+};
 
 /// The README says forgetting our `hydrate` (or `ssr`) feature is harmless. For `ssr`,
 /// `tests/ssr.rs` renders with only `leptos/ssr` on. For `hydrate` it holds because the

@@ -136,6 +136,11 @@ macro_rules! with_options {
                 handle: crate::MomentsHandle,
                 /// Called for every state change, resize, frame event and error.
                 on_event: ::leptos::prelude::Callback<crate::MomentsEvent>,
+                /// Keep the frame when the component unmounts, for the next one with the
+                /// same key (`keep_alive="campaigns"`), so the person's place survives the
+                /// host's navigation: see [`KeepAlive`](crate::KeepAlive). Unset: the frame
+                /// goes with the component.
+                keep_alive: crate::KeepAlive,
             }
         }
     };

@@ -76,6 +76,18 @@ impl Session {
         }
     }
 
+    /// A session whose frame is already up and ready: one adopted from a parked frame
+    /// ([`KeepAlive`](crate::KeepAlive)). Its frame is [`FrameId`]`(1)`; nothing is
+    /// fetched until that frame's session ends or the host reloads.
+    pub fn adopted(config: SessionConfig, seed: u64) -> Self {
+        let mut session = Self::new(config, seed);
+        session.frame = Some(FrameId(session.next_id()));
+        session.state = SessionState::Ready;
+        session.near = true;
+        session.shown = true;
+        session
+    }
+
     /// The current state.
     pub fn state(&self) -> &SessionState {
         &self.state

@@ -68,3 +68,10 @@ pub(crate) fn bind(root: NodeRef<html::Div>, options: UseMomentsSessionOptions) 
     let _ = (root, options);
     handle
 }
+
+/// Releases every parked frame now: call it when the person signs out, so no frame of
+/// theirs waits in the page for the next person. Mounted embeds are not affected.
+pub fn release_kept_frames() {
+    #[cfg(moments_browser)]
+    crate::driver::keep::release_all();
+}

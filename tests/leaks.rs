@@ -1,6 +1,7 @@
 //! Leaks: 1,000 mount/unmount cycles, in every lifecycle state, leave no listener, timer,
-//! observer, animation frame, request or frame element behind (in every engine), and the
-//! wasm memory and, where the browser reports one (Chromium's `performance.memory`), the
+//! observer, animation frame, request or frame element behind; 1,000 park/adopt cycles
+//! of a kept embed leave only its one parked frame (with its listener and timer). In every
+//! engine, and in both, the wasm memory and, where the browser reports one (Chromium's `performance.memory`), the
 //! JS heap come back to their baseline. Its own test binary: heap figures need a page
 //! that nothing else is using.
 
@@ -10,7 +11,9 @@
 mod support;
 
 use leptos::prelude::*;
-use moments_embed::{MomentsEmbed, SessionConfig, live_resources};
+use moments_embed::{
+    LiveResources, MomentsEmbed, SessionConfig, live_resources, release_kept_frames,
+};
 use std::time::Duration;
 use support::{Backend, error_body, mount, wait_for};
 use wasm_bindgen::prelude::*;
@@ -81,6 +84,74 @@ async fn cycle(n: u32) {
     page.unmount().await;
 }
 
+/// The heap may grow by less than this over 1,000 cycles: a leak of one listener
+/// closure or one frame document per cycle is ~1 KB or more per cycle, so 1 MB.
+const HEAP_LINE: f64 = 512.0 * 1024.0;
+
+fn check_heap(before: Option<f64>, after: Option<f64>) {
+    match (before, after) {
+        (Some(before), Some(after)) => {
+            let growth = after - before;
+            leptos::logging::log!("JS heap: {before:.0} -> {after:.0} bytes ({growth:+.0})");
+            assert!(
+                growth < HEAP_LINE,
+                "the JS heap grew by {growth:.0} bytes over 1,000 cycles"
+            );
+        }
+        _ => leptos::logging::log!(
+            "JS heap: not checked, this browser has no performance.memory (Chromium has); \
+             the live-resource and wasm-memory checks ran"
+        ),
+    }
+}
+
+/// One kept cycle: mount (adopting the parked frame after the first), ready, unmount
+/// (parking it again).
+async fn kept_cycle() {
+    let page = mount(|| view! { <MomentsEmbed keep_alive="leak" lazy=false/> });
+    wait_for("ready", 5_000, || page.state() == "ready").await;
+    page.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_thousand_park_and_adopt_cycles_leave_only_the_kept_frame() {
+    let backend = Backend::install();
+    backend.grant("u-kept", 60);
+    for _ in 0..40 {
+        kept_cycle().await;
+    }
+    let heap_before = heap().await;
+    let memory_before = wasm_memory();
+    // The one parked frame holds its message listener and its keep-time timer.
+    let parked = LiveResources {
+        listeners: 1,
+        timers: 1,
+        parked_frames: 1,
+        ..LiveResources::default()
+    };
+    for n in 0..1_000 {
+        kept_cycle().await;
+        assert_eq!(live_resources(), parked, "after cycle {n}");
+    }
+    let frames = support::document().query_selector_all("iframe").unwrap();
+    assert_eq!(frames.length(), 1, "only the kept frame is in the document");
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "one session for all 1,040 mounts"
+    );
+    let heap_after = heap().await;
+    let memory_after = wasm_memory();
+    leptos::logging::log!("wasm memory: {memory_before:.0} -> {memory_after:.0} bytes");
+    assert!(
+        memory_after - memory_before <= 1024.0 * 1024.0,
+        "wasm memory grew from {memory_before} to {memory_after} bytes"
+    );
+    check_heap(heap_before, heap_after);
+    release_kept_frames();
+    assert_eq!(live_resources(), LiveResources::default());
+}
+
 #[wasm_bindgen_test]
 async fn a_thousand_mounts_and_unmounts_leave_nothing_behind() {
     // Warm up: let caches, the executor and the allocator reach their working size.
@@ -110,20 +181,5 @@ async fn a_thousand_mounts_and_unmounts_leave_nothing_behind() {
         memory_after - memory_before <= 1024.0 * 1024.0,
         "wasm memory grew from {memory_before} to {memory_after} bytes"
     );
-    match (heap_before, heap_after) {
-        (Some(before), Some(after)) => {
-            let growth = after - before;
-            leptos::logging::log!("JS heap: {before:.0} -> {after:.0} bytes ({growth:+.0})");
-            // A leak of one listener closure or one frame document per cycle is ~1 KB or
-            // more per cycle, so 1 MB over 1,000 cycles; half of that is the line.
-            assert!(
-                growth < 512.0 * 1024.0,
-                "the JS heap grew by {growth:.0} bytes over 1,000 cycles"
-            );
-        }
-        _ => leptos::logging::log!(
-            "JS heap: not checked, this browser has no performance.memory (Chromium has); \
-             the live-resource and wasm-memory checks above ran"
-        ),
-    }
+    check_heap(heap_before, heap_after);
 }

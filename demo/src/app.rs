@@ -1,8 +1,11 @@
 //! The demo host app: a shell, the component on two pages (Moments' Campaign wizard and
-//! Answers' chatbot builder), and a live view of what it reports.
+//! Answers' chatbot builder), four plain host pages to wander off to, and a live view of
+//! what the component reports. Both embeds are kept (`keep_alive`): leave the wizard
+//! halfway, come back, and it is where you left it.
 
 use leptos::prelude::*;
-use moments_embed::{MomentsEmbed, MomentsEvent, MomentsHandle, Product, SessionState};
+use moments_embed::{KeepAlive, MomentsEmbed, MomentsEvent, MomentsHandle, Product, SessionState};
+use std::time::Duration;
 
 /// One line of the event log.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,23 +15,76 @@ struct LogLine {
     text: String,
 }
 
-/// The host app's two pages with an embed: Campaigns (Infobip Moments) and Chatbot
+/// The host app's pages. Two have an embed: Campaigns (Infobip Moments) and Chatbot
 /// (Infobip Answers). The companion decides what each embedding opens (`--sandbox`
 /// allows `default`, a Moments wizard, and `chatbot`, the Answers builder); the page
-/// names the embedding, and the product only for the component's own words.
+/// names the embedding, and the product only for the component's own words. The rest
+/// are the host's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Page {
+    Dashboard,
+    Orders,
+    Customers,
     Campaigns,
     Chatbot,
+    Settings,
 }
 
 impl Page {
+    const ALL: [Self; 6] = [
+        Self::Dashboard,
+        Self::Orders,
+        Self::Customers,
+        Self::Campaigns,
+        Self::Chatbot,
+        Self::Settings,
+    ];
+
     /// The page the address names (`#chatbot`), Campaigns otherwise.
     fn current() -> Self {
-        match window().location().hash().as_deref() {
-            Ok("#chatbot") => Self::Chatbot,
-            _ => Self::Campaigns,
+        let hash = window().location().hash().unwrap_or_default();
+        Self::ALL
+            .into_iter()
+            .find(|page| page.href() == hash)
+            .unwrap_or(Self::Campaigns)
+    }
+
+    fn href(self) -> &'static str {
+        match self {
+            Self::Dashboard => "#dashboard",
+            Self::Orders => "#orders",
+            Self::Customers => "#customers",
+            Self::Campaigns => "#campaigns",
+            Self::Chatbot => "#chatbot",
+            Self::Settings => "#settings",
         }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dashboard => "Dashboard",
+            Self::Orders => "Orders",
+            Self::Customers => "Customers",
+            Self::Campaigns => "Campaigns",
+            Self::Chatbot => "Chatbot",
+            Self::Settings => "Settings",
+        }
+    }
+}
+
+/// How long a kept frame waits: the component's default, or `?keep=<seconds>` in the
+/// address (to watch a release without waiting ten minutes).
+fn keep(key: &str) -> KeepAlive {
+    let search = window().location().search().unwrap_or_default();
+    let seconds = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("keep="))
+        .and_then(|value| value.parse::<u64>().ok());
+    let keep = KeepAlive::new(key);
+    match seconds {
+        Some(seconds) => keep.keep_for(Duration::from_secs(seconds)),
+        None => keep,
     }
 }
 
@@ -41,6 +97,9 @@ pub(crate) fn App() -> impl IntoView {
     });
     on_cleanup(move || listener.remove());
     let current = move |which: Page| move || (page.get() == which).then_some("page");
+    let links = Page::ALL.map(|which| {
+        view! { <a href=which.href() aria-current=current(which)>{which.name()}</a> }
+    });
 
     view! {
         <div class="shell">
@@ -49,14 +108,10 @@ pub(crate) fn App() -> impl IntoView {
                 <span class="shell__user">"Signed in as Dana (Acme Store)"</span>
             </header>
             <nav class="shell__nav" aria-label="Main">
-                <a href="#">"Dashboard"</a>
-                <a href="#">"Orders"</a>
-                <a href="#">"Customers"</a>
-                <a href="#campaigns" aria-current=current(Page::Campaigns)>"Campaigns"</a>
-                <a href="#chatbot" aria-current=current(Page::Chatbot)>"Chatbot"</a>
-                <a href="#">"Settings"</a>
+                {links}
             </nav>
-            // A new page is a new embed: its own handle, session and event log.
+            // A new page is a new component: its own handle and event log. The frame is
+            // kept per page (`keep_alive`), so coming back adopts it.
             {move || match page.get() {
                 Page::Campaigns => view! {
                     <Workspace
@@ -64,18 +119,56 @@ pub(crate) fn App() -> impl IntoView {
                         lead="Ready-made customer journeys, powered by Infobip Moments. Pick a use case, set it up in a few steps, and watch how it performs."
                         embedding=None
                         product=Product::Moments
+                        keep_alive="campaigns"
                     />
-                },
+                }
+                .into_any(),
                 Page::Chatbot => view! {
                     <Workspace
                         heading="Chatbot"
                         lead="Answer your customers' questions around the clock, powered by Infobip Answers. Build a chatbot from a few intents, try it, and publish it."
                         embedding=Some("chatbot")
                         product=Product::Answers
+                        keep_alive="chatbot"
                     />
-                },
+                }
+                .into_any(),
+                other => view! { <HostPage page=other/> }.into_any(),
             }}
         </div>
+    }
+}
+
+/// A page of the host's own, with no embed: somewhere to go and come back from.
+#[component]
+fn HostPage(page: Page) -> impl IntoView {
+    let orders = [
+        ("#10482", "Mia Novak", "Shipped", "€84.90"),
+        ("#10481", "Luka Horvat", "Paid", "€23.50"),
+        ("#10479", "Ana Kovač", "Left in cart", "€112.00"),
+    ];
+    let body = match page {
+        Page::Orders => view! {
+            <table class="orders">
+                <thead><tr><th>"Order"</th><th>"Customer"</th><th>"Status"</th><th>"Total"</th></tr></thead>
+                <tbody>
+                    {orders.map(|(id, who, status, total)| view! {
+                        <tr><td>{id}</td><td>{who}</td><td>{status}</td><td>{total}</td></tr>
+                    })}
+                </tbody>
+            </table>
+        }
+        .into_any(),
+        _ => view! {
+            <p class="shell__lead">"Nothing to see here: this page is the host's own. Go back to Campaigns or Chatbot, and the embed is where you left it."</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <main class="shell__main">
+            <h1>{page.name()}</h1>
+            {body}
+        </main>
     }
 }
 
@@ -86,6 +179,7 @@ fn Workspace(
     lead: &'static str,
     embedding: Option<&'static str>,
     product: Product,
+    keep_alive: &'static str,
 ) -> impl IntoView {
     let moments = MomentsHandle::new();
     let log = RwSignal::new(Vec::<LogLine>::new());
@@ -112,6 +206,7 @@ fn Workspace(
             <MomentsEmbed
                 embedding=embedding.map(str::to_owned)
                 product=product
+                keep_alive=keep(keep_alive)
                 handle=moments
                 on_event=on_event
             />
@@ -151,6 +246,7 @@ fn describe(event: &MomentsEvent) -> String {
         MomentsEvent::Resized { height } => format!("resized to {height} px"),
         MomentsEvent::Frame { name, data } => format!("frame: {name} {data}"),
         MomentsEvent::Error(error) => format!("error ({}): {error}", error.kind()),
+        MomentsEvent::Adopted => "adopted the kept frame: your place, no new session".to_owned(),
     }
 }
 

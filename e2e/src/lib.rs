@@ -25,6 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+/// The component's frame on the page: not a parked one (`keep_alive`), which is
+/// `inert` while it waits.
+pub const LIVE_FRAME: &str = "iframe.moments-embed__frame:not([inert])";
+
 /// How long one test may run before it is failed and torn down.
 pub const TEST_LIMIT: Duration = Duration::from_secs(90);
 
@@ -160,13 +164,17 @@ impl Session {
         }
     }
 
-    /// The component frame's CSS height in pixels (its inline style), if there is a frame.
+    /// The component frame's CSS height in pixels (its inline style, or its slot's for a
+    /// kept frame, whose height is the slot's), if there is a frame.
     pub async fn frame_height(&self) -> Option<f64> {
         let height = self
             .browser
             .execute(
-                "const f = document.querySelector('iframe.moments-embed__frame'); \
-                 return f ? parseFloat(f.style.height) : null;",
+                "const f = document.querySelector('iframe.moments-embed__frame:not([inert])'); \
+                 if (!f) return null; \
+                 const kept = f.classList.contains('moments-embed__frame--kept'); \
+                 const slot = document.querySelector('.moments-embed__slot'); \
+                 return parseFloat((kept ? slot : f).style.height);",
                 vec![],
             )
             .await
@@ -179,7 +187,7 @@ impl Session {
         let src = self
             .browser
             .execute(
-                "const f = document.querySelector('iframe.moments-embed__frame'); \
+                "const f = document.querySelector('iframe.moments-embed__frame:not([inert])'); \
                  return f ? f.getAttribute('src') : null;",
                 vec![],
             )
@@ -217,7 +225,7 @@ impl Session {
     pub async fn enter_frame(&self) {
         let frame = self
             .browser
-            .find(Locator::Css("iframe.moments-embed__frame"))
+            .find(Locator::Css(LIVE_FRAME))
             .await
             .expect("the component's frame");
         frame.enter_frame().await.expect("the frame can be entered");

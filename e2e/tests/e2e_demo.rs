@@ -15,7 +15,7 @@ async fn the_demo_shows_the_sandbox_wizard_inside_the_frame(engine: Engine) {
 
         let frame = s
             .browser
-            .find(Locator::Css("iframe.moments-embed__frame"))
+            .find(Locator::Css(moments_e2e::LIVE_FRAME))
             .await
             .unwrap();
         let src = frame.attr("src").await.unwrap().unwrap();
@@ -135,7 +135,7 @@ async fn the_chatbot_page_opens_answers_and_a_moments_uri_cannot(engine: Engine)
             .browser
             .execute(
                 "return [document.querySelector('[role=status]').textContent, \
-                         document.querySelector('iframe.moments-embed__frame').title, \
+                         document.querySelector('iframe.moments-embed__frame:not([inert])').title, \
                          document.querySelector('nav [aria-current=page]').textContent];",
                 vec![],
             )

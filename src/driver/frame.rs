@@ -1,6 +1,10 @@
 //! The frame: a fresh `<iframe>` per `request_uri`, every attribute set before `src` and
 //! before it enters the document, so no URI is ever presented twice or lands in the
 //! frame's history; and which messages and loads are the current frame's.
+//!
+//! Where it goes: inside the root, or, for a kept embed ([`crate::KeepAlive`]), in the
+//! stage at the end of `<body>`, laid over a slot in the root that takes its room (see
+//! [`super::keep`]).
 
 use crate::options::{DEFAULT_FRAME_ALLOW, DEFAULT_FRAME_SANDBOX, UseMomentsSessionOptions, Words};
 use crate::parse::FrameSignal;
@@ -12,7 +16,20 @@ use web_sys::{HtmlElement, HtmlIFrameElement, MessageEvent};
 /// The component's root, and the frame inside it (if one is shown).
 pub(super) struct Frame {
     root: HtmlElement,
+    /// For a kept embed: the anchor the frame is laid over, and the slot that carries
+    /// it while a frame is shown.
+    staged: Option<Staged>,
     current: Option<Current>,
+}
+
+struct Staged {
+    /// The CSS anchor name, one per root.
+    anchor: String,
+    slot: Option<HtmlElement>,
+}
+
+thread_local! {
+    static ANCHORS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The frame on the page, and the origin its URL names (the only origin whose messages
@@ -23,10 +40,30 @@ struct Current {
 }
 
 impl Frame {
-    pub(super) fn new(root: HtmlElement) -> Self {
+    /// `staged`: the frame goes in the stage, over a slot in `root` (a kept embed).
+    pub(super) fn new(root: HtmlElement, staged: bool) -> Self {
+        let staged = staged.then(|| {
+            let n = ANCHORS.with(|n| {
+                n.set(n.get() + 1);
+                n.get()
+            });
+            Staged {
+                anchor: crate::text::with_decimal("--moments-embed-", n, ""),
+                slot: None,
+            }
+        });
         Self {
             root,
+            staged,
             current: None,
+        }
+    }
+
+    /// Where frame elements go: the root, or the stage.
+    pub(super) fn parent(&self) -> Option<HtmlElement> {
+        match self.staged {
+            Some(_) => super::keep::stage(),
+            None => Some(self.root.clone()),
         }
     }
 
@@ -71,15 +108,95 @@ impl Frame {
         let allow = options.allow.get_untracked();
         let _ = element.set_attribute("allow", allow.as_deref().unwrap_or(DEFAULT_FRAME_ALLOW));
         let _ = element.style().set_property("height", height_css);
+        self.place(&element, height_css);
         element.set_src(url);
         let origin = web_sys::Url::new(url).map_or_else(|_| String::new(), |u| u.origin());
-        let _ = self.root.append_child(&element);
+        if let Some(parent) = self.parent() {
+            let _ = parent.append_child(&element);
+        }
         self.current = Some(Current { element, origin });
+    }
+
+    /// Takes over a kept frame (already in the stage, at `origin`) as frame `frame`.
+    pub(super) fn adopt(
+        &mut self,
+        frame: FrameId,
+        element: HtmlIFrameElement,
+        origin: String,
+        height_css: &str,
+    ) {
+        self.remove();
+        let _ = element.set_attribute(
+            "data-moments-frame",
+            &crate::text::with_decimal("", frame.0, ""),
+        );
+        self.place(&element, height_css);
+        self.current = Some(Current { element, origin });
+    }
+
+    /// A staged frame: over the slot (made here, `height_css` tall, in the root's flow
+    /// where an inline frame would be), by anchor; in the browser's own layout, so it
+    /// follows the slot through resizes and scrolling with no script.
+    fn place(&mut self, element: &HtmlIFrameElement, height_css: &str) {
+        let Some(staged) = &mut self.staged else {
+            return;
+        };
+        let document = self.root.owner_document();
+        let slot = staged.slot.clone().or_else(|| {
+            let slot: HtmlElement = document?.create_element("div").ok()?.dyn_into().ok()?;
+            let _ = slot.set_attribute("class", "moments-embed__slot");
+            let _ = slot.style().set_property("anchor-name", &staged.anchor);
+            let _ = self.root.append_child(&slot);
+            Some(slot)
+        });
+        if let Some(slot) = &slot {
+            let _ = slot.style().set_property("height", height_css);
+        }
+        staged.slot = slot;
+        let _ = element.set_attribute("class", "moments-embed__frame moments-embed__frame--kept");
+        let style = element.style();
+        for name in ["top", "left", "visibility", "pointer-events"] {
+            let _ = style.remove_property(name);
+        }
+        for (name, value) in [
+            ("position", "absolute"),
+            ("position-anchor", staged.anchor.as_str()),
+            ("top", "anchor(top)"),
+            ("left", "anchor(left)"),
+            ("width", "anchor-size(width)"),
+            ("height", "anchor-size(height)"),
+        ] {
+            let _ = style.set_property(name, value);
+        }
+    }
+
+    /// Mirrors the session's state on a staged frame (which the root's state classes
+    /// do not reach), for the stylesheet's dimming while it loads.
+    pub(super) fn set_state(&self, state: &str) {
+        if let (Some(_), Some(current)) = (&self.staged, &self.current) {
+            let _ = current.element.set_attribute("data-state", state);
+        }
     }
 
     pub(super) fn remove(&mut self) {
         if let Some(current) = self.current.take() {
             current.element.remove();
+        }
+        self.remove_slot();
+    }
+
+    /// Lets go of a staged frame without removing it, for parking: the element and its
+    /// origin. `None` for an inline frame, which cannot outlive its root.
+    pub(super) fn keep(&mut self) -> Option<(HtmlIFrameElement, String)> {
+        self.staged.as_ref()?;
+        let current = self.current.take()?;
+        self.remove_slot();
+        Some((current.element, current.origin))
+    }
+
+    fn remove_slot(&mut self) {
+        if let Some(slot) = self.staged.as_mut().and_then(|s| s.slot.take()) {
+            slot.remove();
         }
     }
 
@@ -93,8 +210,12 @@ impl Frame {
     /// Sets the frame's CSS height, and the root's `--moments-embed-min-height`, so what
     /// stands in for the frame (loading, an error, a reconnect) takes exactly its room.
     pub(super) fn set_height(&self, css: &str) {
-        if let Some(current) = &self.current {
-            let _ = current.element.style().set_property("height", css);
+        let carrier = match &self.staged {
+            Some(staged) => staged.slot.clone(),
+            None => self.current.as_ref().map(|c| c.element.clone().into()),
+        };
+        if let Some(carrier) = carrier {
+            let _ = carrier.style().set_property("height", css);
         }
         let _ = self
             .root

@@ -40,8 +40,11 @@ pub(super) struct Subscriptions {
 
 impl Subscriptions {
     /// Listens around `root` (and observes it, when `options` say lazy), telling `notify`.
+    /// `frames`: where the frame elements are (the root, or the stage), whose `load`s
+    /// are captured.
     pub(super) fn new(
         root: &HtmlElement,
+        frames: Option<&HtmlElement>,
         options: &UseMomentsSessionOptions,
         notify: &Rc<dyn Fn(Heard)>,
     ) -> Self {
@@ -53,13 +56,13 @@ impl Subscriptions {
             Vec::new()
         };
         Self {
-            _listeners: listen(root, notify),
+            _listeners: listen(frames.unwrap_or(root), notify),
             _observers: observers,
         }
     }
 }
 
-fn listen(root: &HtmlElement, notify: &Rc<dyn Fn(Heard)>) -> Vec<Listener> {
+fn listen(frames: &HtmlElement, notify: &Rc<dyn Fn(Heard)>) -> Vec<Listener> {
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };
@@ -81,10 +84,21 @@ fn listen(root: &HtmlElement, notify: &Rc<dyn Fn(Heard)>) -> Vec<Listener> {
     ));
     // `load` does not bubble, but it can be captured on an ancestor.
     listeners.extend(Listener::new(
-        root,
+        frames,
         "load",
         true,
         tell(|event| event.target().map(|target| Heard::Loaded(target.into()))),
+    ));
+    // Back from the back/forward cache: as good as the tab coming back. (There is no
+    // `unload` listener anywhere, which would keep the page out of that cache.)
+    listeners.extend(Listener::new(
+        &window,
+        "pageshow",
+        false,
+        tell(|event| {
+            let persisted = js_sys::Reflect::get(&event, &"persisted".into()).ok()?;
+            persisted.is_truthy().then_some(Heard::Visible)
+        }),
     ));
     listeners.extend(Listener::new(
         &window,

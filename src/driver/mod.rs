@@ -19,12 +19,14 @@
 
 mod fetch;
 mod frame;
+pub(crate) mod keep;
 mod listen;
 mod sizing;
 mod viewport;
 
 use crate::browser::{InFlight, Timer};
 use crate::handle::{Command, MomentsEvent, MomentsHandle};
+use crate::keep_alive::KeepAlive;
 use crate::options::UseMomentsSessionOptions;
 use crate::parse::FrameSignal;
 use crate::session::{
@@ -124,6 +126,14 @@ fn emit(on_event: Option<Callback<MomentsEvent>>, events: Vec<MomentsEvent>) {
     }
 }
 
+/// What a frame is opened for, as far as the component knows: a kept frame is adopted
+/// only by a component that asks for the same.
+fn opened_for(options: &UseMomentsSessionOptions) -> String {
+    let embedding = options.embedding.get_untracked().unwrap_or_default();
+    let product = crate::options::Words::of(options.product).title;
+    [product, embedding.as_str()].join("\n")
+}
+
 fn now() -> Instant {
     let ms = web_sys::window()
         .and_then(|w| w.performance())
@@ -158,16 +168,36 @@ impl Driver {
             lazy: options.lazy,
             ..options.session_config
         };
+        let keep = options.keep_alive.clone().filter(|_| keep::supported());
+        let adopted = keep
+            .as_ref()
+            .and_then(|keep| keep::take(keep, &opened_for(&options)));
+        if let Some(kept) = &adopted {
+            handle.reported_height.try_set(kept.height);
+        }
         let sizing = Sizing::new(options.height.get_untracked(), handle.reported_height);
+        let mut frame = Frame::new(root, keep.is_some());
+        let session = match adopted {
+            Some(kept) => {
+                let session = Session::adopted(config, seed);
+                if let Some(id) = session.frame() {
+                    frame.adopt(id, kept.element, kept.origin, &sizing.css());
+                }
+                session
+            }
+            None => Session::new(config, seed),
+        };
         let driver = Rc::new_cyclic(|me: &DriverRef| {
             let hear: Rc<dyn Fn(Heard)> = {
                 let me = me.clone();
                 Rc::new(move |heard| run(&me, move |d| d.hear(heard)))
             };
+            let subscriptions =
+                Subscriptions::new(frame.root(), frame.parent().as_ref(), &options, &hear);
             RefCell::new(Self {
-                session: Session::new(config, seed),
-                subscriptions: Subscriptions::new(&root, &options, &hear),
-                frame: Frame::new(root),
+                subscriptions,
+                session,
+                frame,
                 sizing,
                 options,
                 handle,
@@ -187,6 +217,15 @@ impl Driver {
         let events = {
             let mut d = driver.borrow_mut();
             d.sizing.apply(&d.frame);
+            if d.session.state() == &SessionState::Ready {
+                // Adopted: the kept frame is this component's now, ready as it was.
+                let mut events = vec![MomentsEvent::Adopted];
+                events.extend(d.publish());
+                drop(d);
+                let on_event = driver.borrow().options.on_event;
+                emit(on_event, events);
+                return driver;
+            }
             let mut effects = Vec::new();
             if d.options.lazy {
                 // The observers' first report comes after the next layout; a frame that
@@ -312,6 +351,7 @@ impl Driver {
             return Vec::new();
         }
         self.handle.state.try_set(state.clone());
+        self.frame.set_state(state.as_str());
         let mut events = vec![MomentsEvent::StateChanged(state.clone())];
         if let SessionState::Error { error, .. } = state {
             events.push(MomentsEvent::Error(error.clone()));
@@ -320,13 +360,44 @@ impl Driver {
     }
 
     /// Undoes everything: the machine lets go of its fetch and clears its timer, then
-    /// every listener, observer, animation frame and the frame element go.
+    /// every listener, observer, animation frame and the frame element go; or, for a
+    /// kept embed whose frame is ready, the frame is parked for the next mount.
     fn teardown(&mut self) -> Vec<MomentsEvent> {
+        let ready = self.session.state() == &SessionState::Ready;
         let events = self.step(Input::Unmount);
         self.handle.control.try_set_value(None);
         self.sizing.cancel();
         self.subscriptions = Subscriptions::default();
-        self.frame.remove();
+        let kept = match &self.options.keep_alive {
+            Some(keep) if ready => self.frame.keep().map(|frame| (keep.clone(), frame)),
+            _ => None,
+        };
+        match kept {
+            Some((keep, (element, origin))) => self.park(&keep, element, origin),
+            None => self.frame.remove(),
+        }
         events
+    }
+
+    /// Parks the frame under `keep`; the handle's `reload()` releases it from now on.
+    fn park(&self, keep: &KeepAlive, element: web_sys::HtmlIFrameElement, origin: String) {
+        let height = self.handle.reported_height.try_get_untracked().flatten();
+        let adapter = self.options.frame_adapter.clone();
+        keep::park(
+            keep,
+            opened_for(&self.options),
+            element,
+            origin,
+            height,
+            adapter,
+        );
+        let key = keep.clone();
+        self.handle
+            .control
+            .try_set_value(Some(Rc::new(move |command| {
+                if command == Command::Reload {
+                    keep::release(key.key());
+                }
+            })));
     }
 }

@@ -824,3 +824,56 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn an_adopted_session_is_ready_fetches_nothing_and_refreshes_when_its_frame_ends() {
+    let mut s = Session::adopted(SessionConfig::default(), 7);
+    assert_eq!(s.state(), &SessionState::Ready);
+    assert!(
+        s.start(at(0.0)).is_empty(),
+        "nothing to fetch: the frame is up"
+    );
+    let frame = s.frame().expect("the adopted frame is the current one");
+    assert!(
+        s.handle(
+            Input::Visibility {
+                near: false,
+                shown: false
+            },
+            at(1.0)
+        )
+        .is_empty(),
+        "scrolling away does not drop or refetch a kept frame"
+    );
+    let back = Input::Visibility {
+        near: true,
+        shown: true,
+    };
+    assert!(s.handle(back, at(1.2)).is_empty());
+    // Its load and ready signals are old news: no timer, no state change.
+    assert!(s.handle(Input::FrameReady { frame }, at(1.5)).is_empty());
+    assert_eq!(s.state(), &SessionState::Ready);
+    let effects = s.handle(Input::FrameSessionExpired { frame }, at(2.0));
+    assert_eq!(count_fetches(&effects), 1, "exactly one fresh session");
+    assert_eq!(s.state(), &SessionState::Refreshing { attempt: 1 });
+    let effects = s.handle(
+        Input::Fetched {
+            fetch: fetch_id(&effects),
+            grant: grant("fresh", 60),
+        },
+        at(2.2),
+    );
+    let (next, _) = navigated(&effects).expect("the fresh grant replaces the kept frame");
+    assert_ne!(
+        next, frame,
+        "a new frame id: the kept frame's messages are stale now"
+    );
+}
+
+#[test]
+fn an_adopted_session_reloads_like_any_ready_one() {
+    let mut s = Session::adopted(SessionConfig::default(), 7);
+    let effects = s.handle(Input::Reload, at(0.0));
+    assert_eq!(count_fetches(&effects), 1);
+    assert_eq!(s.state(), &SessionState::Refreshing { attempt: 1 });
+}
