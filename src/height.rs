@@ -49,6 +49,17 @@ impl Height {
         }
     }
 
+    /// Whether the frame, given the last height it reported, is as tall as its content:
+    /// then it has nothing to scroll, and shows no scrollbar (one that appeared while it
+    /// was shorter could otherwise stay, as a track with nothing to scroll).
+    #[cfg_attr(
+        not(any(moments_browser, test)),
+        expect(dead_code, reason = "only the browser's driver sizes a frame")
+    )]
+    pub(crate) fn holds_content(&self, reported: Option<f64>) -> bool {
+        matches!((*self, reported), (Self::Auto { max, .. }, Some(height)) if height <= max)
+    }
+
     /// The frame's CSS `height`, given the last height the frame reported.
     pub fn css(&self, reported: Option<f64>) -> String {
         match *self {
@@ -100,6 +111,29 @@ mod tests {
             "500px",
             "a max below min means min"
         );
+    }
+
+    #[test]
+    fn only_a_frame_sized_to_what_it_reported_holds_its_content() {
+        let auto = Height::Auto {
+            min: 400.0,
+            max: 900.0,
+        };
+        assert!(auto.holds_content(Some(882.0)));
+        assert!(
+            auto.holds_content(Some(100.0)),
+            "shorter than min: room to spare"
+        );
+        assert!(
+            !auto.holds_content(Some(901.0)),
+            "clamped: the rest scrolls"
+        );
+        assert!(
+            !auto.holds_content(None),
+            "a silent frame may need to scroll"
+        );
+        assert!(!Height::Fixed(900.0).holds_content(Some(100.0)));
+        assert!(!Height::Fill.holds_content(Some(100.0)));
     }
 
     #[test]

@@ -42,6 +42,9 @@ export function type_into(win, text) {
   win.document.body.appendChild(input);
   input.value = text;
 }
+export function show_page_from_cache(persisted) {
+  window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted }));
+}
 export function typed(win) {
   const input = win.document.getElementById("typed");
   return input ? input.value : null;
@@ -51,9 +54,23 @@ extern "C" {
     fn record_listeners() -> js_sys::Function;
     fn type_into(win: &web_sys::Window, text: &str);
     fn typed(win: &web_sys::Window) -> Option<String>;
+    fn show_page_from_cache(persisted: bool);
 }
 
 type Events = Arc<Mutex<Vec<MomentsEvent>>>;
+
+/// A clean page for the next test, whatever the last one left when it failed: no
+/// parked frame, no stray frame element.
+fn fresh_backend() -> Backend {
+    release_kept_frames();
+    let frames = document().query_selector_all("iframe").unwrap();
+    for i in 0..frames.length() {
+        if let Some(frame) = frames.get(i) {
+            frame.unchecked_into::<web_sys::Element>().remove();
+        }
+    }
+    Backend::install()
+}
 
 /// Mounts `<MomentsEmbed keep_alive=keep lazy=false/>` with an event log.
 fn mount_kept(
@@ -119,7 +136,7 @@ async fn ready<M: leptos::tachys::view::Mountable>(page: &support::Mounted<M>) {
 
 #[wasm_bindgen_test]
 async fn a_kept_frame_outlives_its_component_and_the_next_one_adopts_it_as_it_was() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:1", 60);
     let (page, _) = mount_kept("campaigns".into(), None, None);
     ready(&page).await;
@@ -227,7 +244,7 @@ async fn a_kept_frame_outlives_its_component_and_the_next_one_adopts_it_as_it_wa
 
 #[wasm_bindgen_test]
 async fn a_parked_frame_is_released_when_its_session_ends_and_the_next_mount_starts_afresh() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:a", 60).grant("urn:kept:b", 60);
     let (page, _) = mount_kept("expiring".into(), None, None);
     ready(&page).await;
@@ -252,7 +269,7 @@ async fn a_parked_frame_is_released_when_its_session_ends_and_the_next_mount_sta
 
 #[wasm_bindgen_test]
 async fn a_parked_frame_is_released_after_its_keep_time() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:t1", 60).grant("urn:kept:t2", 60);
     let keep = || KeepAlive::new("brief").keep_for(Duration::from_millis(300));
     let (page, _) = mount_kept(keep(), None, None);
@@ -275,7 +292,7 @@ async fn a_parked_frame_is_released_after_its_keep_time() {
 
 #[wasm_bindgen_test]
 async fn at_most_four_frames_are_parked_and_the_least_recently_used_goes_first() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     let keys = ["one", "two", "three", "four", "five"];
     let mut frames = Vec::new();
     for key in keys {
@@ -322,7 +339,7 @@ fn the_frame_of_key(parked: &[HtmlIFrameElement]) -> HtmlIFrameElement {
 
 #[wasm_bindgen_test]
 async fn reload_releases_a_parked_frame() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:r1", 60).grant("urn:kept:r2", 60);
     let handle = MomentsHandle::new();
     let (page, _) = mount_kept("reloaded".into(), None, Some(handle));
@@ -346,7 +363,7 @@ async fn reload_releases_a_parked_frame() {
 
 #[wasm_bindgen_test]
 async fn a_key_asked_for_another_embedding_starts_afresh() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:m", 60).grant("urn:kept:c", 60);
     let (page, _) = mount_kept("shared".into(), None, None);
     ready(&page).await;
@@ -365,7 +382,7 @@ async fn a_key_asked_for_another_embedding_starts_afresh() {
 
 #[wasm_bindgen_test]
 async fn a_frame_that_is_not_ready_goes_with_its_component() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:slow", 60);
     let swallowed = FrameLoadsSwallowed::start();
     let (page, _) = mount_kept("loading".into(), None, None);
@@ -379,7 +396,7 @@ async fn a_frame_that_is_not_ready_goes_with_its_component() {
 
 #[wasm_bindgen_test]
 async fn keeping_adds_no_unload_listener_so_the_page_stays_eligible_for_the_back_forward_cache() {
-    let backend = Backend::install();
+    let backend = fresh_backend();
     backend.grant("urn:kept:bf", 60);
     let stop = record_listeners();
     let (page, _) = mount_kept("bfcache".into(), None, None);
@@ -390,14 +407,110 @@ async fn keeping_adds_no_unload_listener_so_the_page_stays_eligible_for_the_back
     page.unmount().await;
     let seen = stop.call0(&JsValue::NULL).unwrap().as_string().unwrap();
     assert!(
-        seen.contains("pageshow"),
-        "the component listens for pageshow: {seen}"
-    );
-    assert!(
         !seen
             .split(',')
             .any(|t| t == "unload" || t == "beforeunload"),
         "no unload listener: {seen}"
     );
     release_kept_frames();
+}
+
+#[wasm_bindgen_test]
+async fn back_from_the_back_forward_cache_counts_as_the_tab_coming_back() {
+    let backend = fresh_backend();
+    backend.respond(
+        503,
+        support::error_body(
+            "upstream_unavailable",
+            "Infobip could not be reached.",
+            true,
+        ),
+    );
+    backend.grant("urn:kept:back", 60);
+    // A retry a minute away: only the page coming back can bring it forward.
+    let slow = moments_embed::SessionConfig {
+        lazy: false,
+        backoff_base: Duration::from_secs(60),
+        backoff_cap: Duration::from_secs(60),
+        ..moments_embed::SessionConfig::default()
+    };
+    let page = mount(move || view! { <MomentsEmbed keep_alive="back" session_config=slow/> });
+    wait_for("the error", 2_000, || page.state() == "error").await;
+    show_page_from_cache(false);
+    sleep(100).await;
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "a plain pageshow is no comeback"
+    );
+    show_page_from_cache(true);
+    ready(&page).await;
+    assert_eq!(
+        backend.requests().len(),
+        2,
+        "restored from the cache: retried at once"
+    );
+    page.unmount().await;
+    release_kept_frames();
+}
+
+fn active_is(element: &web_sys::Element) -> bool {
+    document()
+        .active_element()
+        .is_some_and(|active| js_sys::Object::is(&active, element))
+}
+
+#[wasm_bindgen_test]
+async fn tab_order_runs_from_the_page_into_the_frame_and_back_where_the_slot_is() {
+    let backend = fresh_backend();
+    backend.grant("urn:kept:focus", 60);
+    let page = mount(|| {
+        view! {
+            <button id="before">"Before"</button>
+            <MomentsEmbed keep_alive="focus" lazy=false/>
+            <button id="after">"After"</button>
+        }
+    });
+    ready(&page).await;
+    let frame = the_frame();
+    let slot: web_sys::HtmlElement = page.find(".moments-embed__slot").unwrap().unchecked_into();
+    assert_eq!(slot.tab_index(), 0, "the slot holds the frame's place");
+    assert_eq!(
+        slot.get_attribute("aria-owns"),
+        Some(frame.id()),
+        "and owns it for assistive technology"
+    );
+    let guard = |element: Option<web_sys::Element>| -> web_sys::HtmlElement {
+        let element = element.expect("a guard beside the frame");
+        assert!(element.class_list().contains("moments-embed__guard"));
+        element.unchecked_into()
+    };
+    let (before, after) = (
+        guard(frame.previous_element_sibling()),
+        guard(frame.next_element_sibling()),
+    );
+
+    slot.focus().unwrap();
+    assert!(active_is(&frame), "Tab onto the slot goes into the frame");
+    after.focus().unwrap();
+    assert!(
+        active_is(&page.find("#after").unwrap()),
+        "Tab out of the frame lands after the slot, not at the end of the page"
+    );
+    before.focus().unwrap();
+    assert!(
+        active_is(&page.find("#before").unwrap()),
+        "Shift+Tab out of the frame lands before the slot"
+    );
+    page.unmount().await;
+    assert_eq!(
+        document()
+            .query_selector_all(".moments-embed__guard")
+            .unwrap()
+            .length(),
+        0,
+        "a parked frame has no guards"
+    );
+    release_kept_frames();
+    assert_eq!(live_resources(), Default::default());
 }

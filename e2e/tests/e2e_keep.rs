@@ -227,7 +227,8 @@ moments_e2e::in_both_engines!(back_from_another_site_the_page_and_its_frame_are_
 /// The demo's page is served `no-cache` (revalidated, not `no-store`), so the browser
 /// may keep it in its back/forward cache; the component has no `unload` listener to
 /// stop it. Restored from that cache (`pageshow`'s `persisted`), the page is the same
-/// document, and its frame the same frame: no PAR call, no `authorize`.
+/// document, and its frame the same frame: no PAR call, no `authorize`; if its session
+/// ended while the person was away, exactly one new session.
 async fn back_from_another_site_the_page_and_its_frame_are_as_they_were(engine: Engine) {
     run_in(engine, Site::Demo, |s: Session| async move {
         s.browser
@@ -260,6 +261,84 @@ async fn back_from_another_site_the_page_and_its_frame_are_as_they_were(engine: 
             (after.par_calls, after.authorize_calls),
             (before.par_calls, before.authorize_calls),
             "no new session: {after:?}"
+        );
+
+        // Away again, and this time the session ends meanwhile: back, the frame finds
+        // out and the component replaces it with exactly one new session.
+        let kept_src = s.frame_src().await.unwrap();
+        s.browser
+            .goto(&format!("{}/__sandbox/stats", s.sandbox_url))
+            .await
+            .unwrap();
+        s.sandbox_admin("/__sandbox/sessions/expire", json!({}))
+            .await;
+        s.browser.back().await.unwrap();
+        s.next_frame_src(&kept_src).await;
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let last = s.sandbox_stats().await;
+        assert_eq!(
+            (last.par_calls, last.authorize_ok),
+            (after.par_calls + 1, after.authorize_ok + 1),
+            "exactly one new session for a session that ended while away: {last:?}"
+        );
+    })
+    .await;
+}
+
+moments_e2e::in_both_engines!(what_keeps_a_cross_site_frame_alive_in_this_engine);
+
+/// Why a kept frame never moves, measured in each engine on the real cross-site frame:
+/// `Element.moveBefore` keeps it (the same window), and `appendChild` reloads it (a
+/// new window, which presents the single-use `request_uri` again and is refused). The
+/// frame could be saved by `moveBefore`, but only before the page around it is removed,
+/// and a router removes it before any cleanup runs (the full-stack test shows the kept
+/// frame surviving exactly that).
+async fn what_keeps_a_cross_site_frame_alive_in_this_engine(engine: Engine) {
+    run_in(engine, Site::Demo, |s: Session| async move {
+        s.browser
+            .goto(&format!("{}/#campaigns", s.url))
+            .await
+            .unwrap();
+        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        let before = s.sandbox_stats().await;
+        let moved = script(
+            &s,
+            "const f = document.querySelector('iframe.moments-embed__frame'); \
+             const w = f.contentWindow; \
+             if (!('moveBefore' in Element.prototype)) return 'no moveBefore'; \
+             const there = document.createElement('div'); document.body.append(there); \
+             there.moveBefore(f, null); \
+             return f.contentWindow === w;",
+        )
+        .await;
+        assert_eq!(moved, json!(true), "moveBefore keeps the frame's window");
+        let reinserted = script(
+            &s,
+            "const f = document.querySelector('iframe.moments-embed__frame'); \
+             const w = f.contentWindow; \
+             const there = document.createElement('div'); document.body.append(there); \
+             there.appendChild(f); \
+             return f.contentWindow === w;",
+        )
+        .await;
+        assert_eq!(
+            reinserted,
+            json!(false),
+            "appendChild gives it a new window"
+        );
+        let mut after = s.sandbox_stats().await;
+        for _ in 0..50 {
+            if after.rejected.reused > before.rejected.reused {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            after = s.sandbox_stats().await;
+        }
+        assert_eq!(
+            (after.authorize_calls, after.rejected.reused),
+            (before.authorize_calls + 1, before.rejected.reused + 1),
+            "the reload presented the used request_uri again, and was refused: {after:?}"
         );
     })
     .await;

@@ -25,7 +25,11 @@ pub(super) struct Frame {
 struct Staged {
     /// The CSS anchor name, one per root.
     anchor: String,
+    /// The frame's `id`, which the slot `aria-owns`.
+    id: String,
     slot: Option<HtmlElement>,
+    /// The frame's place in the tab order, while one is shown.
+    focus: Option<super::focus::FocusBridge>,
 }
 
 thread_local! {
@@ -49,7 +53,9 @@ impl Frame {
             });
             Staged {
                 anchor: crate::text::with_decimal("--moments-embed-", n, ""),
+                id: crate::text::with_decimal("moments-embed-", n, "-frame"),
                 slot: None,
+                focus: None,
             }
         });
         Self {
@@ -114,6 +120,7 @@ impl Frame {
         if let Some(parent) = self.parent() {
             let _ = parent.append_child(&element);
         }
+        self.bridge_focus(&element);
         self.current = Some(Current { element, origin });
     }
 
@@ -131,7 +138,18 @@ impl Frame {
             &crate::text::with_decimal("", frame.0, ""),
         );
         self.place(&element, height_css);
+        self.bridge_focus(&element);
         self.current = Some(Current { element, origin });
+    }
+
+    /// A staged frame in the stage: its place in the tab order, where its slot is.
+    fn bridge_focus(&mut self, element: &HtmlIFrameElement) {
+        if let Some(staged) = &mut self.staged {
+            staged.focus = staged
+                .slot
+                .as_ref()
+                .and_then(|slot| super::focus::FocusBridge::new(slot, element));
+        }
     }
 
     /// A staged frame: over the slot (made here, `height_css` tall, in the root's flow
@@ -153,21 +171,13 @@ impl Frame {
             let _ = slot.style().set_property("height", height_css);
         }
         staged.slot = slot;
+        element.set_id(&staged.id);
         let _ = element.set_attribute("class", "moments-embed__frame moments-embed__frame--kept");
-        let style = element.style();
-        for name in ["top", "left", "visibility", "pointer-events"] {
-            let _ = style.remove_property(name);
-        }
-        for (name, value) in [
-            ("position", "absolute"),
-            ("position-anchor", staged.anchor.as_str()),
-            ("top", "anchor(top)"),
-            ("left", "anchor(left)"),
-            ("width", "anchor-size(width)"),
-            ("height", "anchor-size(height)"),
-        ] {
-            let _ = style.set_property(name, value);
-        }
+        // The rest of its placement is the stylesheet's; this replaces any size a parked
+        // frame was given.
+        let mut css = String::from("position-anchor:");
+        css.push_str(&staged.anchor);
+        element.style().set_css_text(&css);
     }
 
     /// Mirrors the session's state on a staged frame (which the root's state classes
@@ -195,8 +205,11 @@ impl Frame {
     }
 
     fn remove_slot(&mut self) {
-        if let Some(slot) = self.staged.as_mut().and_then(|s| s.slot.take()) {
-            slot.remove();
+        if let Some(staged) = &mut self.staged {
+            staged.focus = None;
+            if let Some(slot) = staged.slot.take() {
+                slot.remove();
+            }
         }
     }
 
@@ -209,7 +222,16 @@ impl Frame {
 
     /// Sets the frame's CSS height, and the root's `--moments-embed-min-height`, so what
     /// stands in for the frame (loading, an error, a reconnect) takes exactly its room.
-    pub(super) fn set_height(&self, css: &str) {
+    /// `holds_content`: the frame is as tall as its content, so it may not scroll
+    /// (`scrolling="no"`, which every engine honours when it changes).
+    pub(super) fn set_height(&self, css: &str, holds_content: bool) {
+        if let Some(current) = &self.current {
+            let _ = if holds_content {
+                current.element.set_attribute("scrolling", "no")
+            } else {
+                current.element.remove_attribute("scrolling")
+            };
+        }
         let carrier = match &self.staged {
             Some(staged) => staged.slot.clone(),
             None => self.current.as_ref().map(|c| c.element.clone().into()),

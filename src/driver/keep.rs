@@ -44,6 +44,9 @@ pub(super) fn stage() -> Option<HtmlElement> {
     })
 }
 
+/// What a frame was opened for: the product and the embedding.
+pub(super) type OpenedFor = (crate::Product, Option<String>);
+
 /// A frame handed back to a component: the element, its origin, its last height.
 pub(super) struct Adopted {
     pub(super) element: HtmlIFrameElement,
@@ -55,7 +58,7 @@ pub(super) struct Adopted {
 struct Parked {
     key: Rc<str>,
     /// What the frame was opened for (embedding and product); another asks afresh.
-    opened_for: String,
+    opened_for: OpenedFor,
     element: HtmlIFrameElement,
     origin: String,
     /// Its window when parked: an engine that reloaded it would give another.
@@ -83,7 +86,7 @@ thread_local! {
 /// least recently used past [`MAX_PARKED_FRAMES`]).
 pub(super) fn park(
     keep: &KeepAlive,
-    opened_for: String,
+    opened_for: OpenedFor,
     element: HtmlIFrameElement,
     origin: String,
     height: Option<f64>,
@@ -147,7 +150,7 @@ pub(super) fn park(
 /// The frame parked under `keep`'s key, if it is still good for a component that
 /// opens `opened_for`: in time, its document the one that was parked. Anything else
 /// parked under the key is released.
-pub(super) fn take(keep: &KeepAlive, opened_for: &str) -> Option<Adopted> {
+pub(super) fn take(keep: &KeepAlive, opened_for: &OpenedFor) -> Option<Adopted> {
     let parked = PARKED.with(|all| {
         let mut all = all.borrow_mut();
         let at = all.iter().position(|p| &*p.key == keep.key())?;
@@ -158,7 +161,8 @@ pub(super) fn take(keep: &KeepAlive, opened_for: &str) -> Option<Adopted> {
             (Some(then), Some(now)) => js_sys::Object::is(then, &now),
             _ => false,
         };
-    if !same_document || parked.opened_for != opened_for || js_sys::Date::now() >= parked.until_ms {
+    if !same_document || parked.opened_for != *opened_for || js_sys::Date::now() >= parked.until_ms
+    {
         parked.element.remove();
         return None;
     }
@@ -192,24 +196,17 @@ pub(crate) fn release_all() {
     }
 }
 
-/// Hidden, out of the tab order and the accessibility tree, fixed (no layout room),
-/// at the size it had, so its document does not reflow while it waits.
+/// Hidden, out of the tab order and the accessibility tree, fixed (no layout room; the
+/// stylesheet's `[inert]` rule), at the size it had, so its document does not reflow
+/// while it waits.
 fn hide(element: &HtmlIFrameElement) {
     let rect = element.get_bounding_client_rect();
     let _ = element.set_attribute("inert", "");
     let _ = element.set_attribute("aria-hidden", "true");
     let _ = element.remove_attribute("data-state");
-    let style = element.style();
-    for (name, value) in [
-        ("position", "fixed".to_owned()),
-        ("top", "0".to_owned()),
-        ("left", "0".to_owned()),
-        ("width", crate::height::css_px(rect.width())),
-        ("height", crate::height::css_px(rect.height())),
-        ("visibility", "hidden".to_owned()),
-        ("pointer-events", "none".to_owned()),
-    ] {
-        let _ = style.set_property(name, &value);
-    }
-    let _ = style.remove_property("position-anchor");
+    let mut css = String::from("width:");
+    css.push_str(&crate::height::css_px(rect.width()));
+    css.push_str(";height:");
+    css.push_str(&crate::height::css_px(rect.height()));
+    element.style().set_css_text(&css);
 }

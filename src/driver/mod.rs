@@ -18,6 +18,7 @@
 //! the whole cleanup.
 
 mod fetch;
+mod focus;
 mod frame;
 pub(crate) mod keep;
 mod listen;
@@ -128,10 +129,8 @@ fn emit(on_event: Option<Callback<MomentsEvent>>, events: Vec<MomentsEvent>) {
 
 /// What a frame is opened for, as far as the component knows: a kept frame is adopted
 /// only by a component that asks for the same.
-fn opened_for(options: &UseMomentsSessionOptions) -> String {
-    let embedding = options.embedding.get_untracked().unwrap_or_default();
-    let product = crate::options::Words::of(options.product).title;
-    [product, embedding.as_str()].join("\n")
+fn opened_for(options: &UseMomentsSessionOptions) -> keep::OpenedFor {
+    (options.product, options.embedding.get_untracked())
 }
 
 fn now() -> Instant {
@@ -265,6 +264,7 @@ impl Driver {
             SessionEffect::Navigate { frame, url } => {
                 self.frame
                     .show(frame, &url, &self.options, &self.sizing.css());
+                self.sizing.apply(&self.frame);
             }
             SessionEffect::DropFrame => self.frame.remove(),
             SessionEffect::SetTimer { timer, after } => {

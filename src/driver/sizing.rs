@@ -36,7 +36,8 @@ impl Sizing {
     /// Writes the height to the frame and the placeholder. The stylesheet's default is
     /// the default `Height`'s, so a server render is sized the same before this runs.
     pub(super) fn apply(&self, frame: &Frame) {
-        frame.set_height(&self.css());
+        let reported = self.reported.get_untracked();
+        frame.set_height(&self.css(), self.mode.holds_content(reported));
     }
 
     /// The `height` option changed: follow it at once.

@@ -61,12 +61,13 @@ fn CampaignsViaServerFn() -> impl IntoView {
     }
 }
 
-/// A session from the companion's REST endpoint, `POST /api/moments/session`.
+/// A session from the companion's REST endpoint, `POST /api/moments/session`. Kept
+/// (`keep_alive`): go to the other page and back, and the wizard is where you left it.
 #[component]
 fn CampaignsViaRest() -> impl IntoView {
     view! {
         <h1>"Campaigns"</h1>
-        <MomentsEmbed/>
+        <MomentsEmbed keep_alive="campaigns"/>
     }
 }
 
