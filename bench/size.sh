@@ -6,7 +6,10 @@
 #      - bare.rs: a static Leptos page with a plain iframe (the baseline the
 #        budget is counted over: <= 48 KB gzip, issue 22), and
 #      - typical.rs: the fetch + signal + iframe page a host would write by
-#        hand, which already pays for leptos' reactive runtime and async tasks.
+#        hand, which already pays for leptos' reactive runtime and async tasks;
+#   3. what keeping the person's place costs an app that keeps an embed: kept.rs
+#      (the same page, `keep_alive="campaigns"`) minus embed.rs. An app that keeps
+#      nothing links none of it.
 # A measurement, not a test: it prints figures and asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +55,7 @@ echo "== component marginal size (same build as the demo; wasm+js)"
 read -r br bg bb _ <<<"$(probe size-bare)"
 read -r tr tg tb _ <<<"$(probe size-typical)"
 read -r er eg eb _ <<<"$(probe size-embed)"
+read -r kr kg kb _ <<<"$(probe size-kept)"
 row "" "raw" "gzip" "brotli"
 row "bare: static Leptos page + <iframe>" "$br" "$bg" "$bb"
 row "typical: hand-written fetch + <iframe>" "$tr" "$tg" "$tb"
@@ -60,3 +64,7 @@ row "marginal over bare" "$((er - br))" "$((eg - bg))" "$((eb - bb))"
 row "marginal over typical" "$((er - tr))" "$((eg - tg))" "$((eb - tb))"
 printf '  budget (issue 22): marginal over bare <= 49152 bytes gzip: %s\n' \
   "$([[ $((eg - bg)) -le 49152 ]] && echo met || echo MISSED)"
+echo "== keeping the person's place (keep_alive), for an app that uses it"
+row "" "raw" "gzip" "brotli"
+row "with <MomentsEmbed keep_alive=…/>" "$kr" "$kg" "$kb"
+row "over <MomentsEmbed/>" "$((kr - er))" "$((kg - eg))" "$((kb - eb))"

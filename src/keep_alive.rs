@@ -51,10 +51,30 @@ pub const MAX_PARKED_FRAMES: usize = 4;
 /// - a component with the same key asks for another `embedding` or `product`.
 ///
 /// No session is ever fetched for a parked frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct KeepAlive {
     key: Arc<str>,
     keep_for: Duration,
+    /// The machinery: named here only, so an app that keeps nothing links none of it.
+    #[cfg(moments_browser)]
+    pub(crate) ops: &'static crate::driver::keep::Ops,
+}
+
+impl PartialEq for KeepAlive {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.keep_for == other.keep_for
+    }
+}
+
+impl Eq for KeepAlive {}
+
+impl std::fmt::Debug for KeepAlive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeepAlive")
+            .field("key", &self.key)
+            .field("keep_for", &self.keep_for)
+            .finish()
+    }
 }
 
 impl KeepAlive {
@@ -63,6 +83,8 @@ impl KeepAlive {
         Self {
             key: key.into(),
             keep_for: DEFAULT_KEEP_FOR,
+            #[cfg(moments_browser)]
+            ops: &crate::driver::keep::OPS,
         }
     }
 

@@ -23,6 +23,8 @@ pub(super) struct Frame {
 }
 
 struct Staged {
+    /// The kept-frame machinery.
+    ops: &'static super::keep::Ops,
     /// The CSS anchor name, one per root.
     anchor: String,
     /// The frame's `id`, which the slot `aria-owns`.
@@ -45,13 +47,14 @@ struct Current {
 
 impl Frame {
     /// `staged`: the frame goes in the stage, over a slot in `root` (a kept embed).
-    pub(super) fn new(root: HtmlElement, staged: bool) -> Self {
-        let staged = staged.then(|| {
+    pub(super) fn new(root: HtmlElement, staged: Option<&'static super::keep::Ops>) -> Self {
+        let staged = staged.map(|ops| {
             let n = ANCHORS.with(|n| {
                 n.set(n.get() + 1);
                 n.get()
             });
             Staged {
+                ops,
                 anchor: crate::text::with_decimal("--moments-embed-", n, ""),
                 id: crate::text::with_decimal("moments-embed-", n, "-frame"),
                 slot: None,
@@ -67,8 +70,8 @@ impl Frame {
 
     /// Where frame elements go: the root, or the stage.
     pub(super) fn parent(&self) -> Option<HtmlElement> {
-        match self.staged {
-            Some(_) => super::keep::stage(),
+        match &self.staged {
+            Some(staged) => (staged.ops.stage)(),
             None => Some(self.root.clone()),
         }
     }
@@ -148,7 +151,7 @@ impl Frame {
             staged.focus = staged
                 .slot
                 .as_ref()
-                .and_then(|slot| super::focus::FocusBridge::new(slot, element));
+                .and_then(|slot| (staged.ops.bridge_focus)(slot, element));
         }
     }
 

@@ -13,24 +13,64 @@
 //! height, and the end of its session (which releases it). Released frames leave the
 //! document.
 
+use super::focus::FocusBridge;
 use crate::browser::{Listener, Timer, count};
 use crate::frame_adapter::FrameAdapter;
-use crate::keep_alive::{KeepAlive, MAX_PARKED_FRAMES};
 use crate::parse::FrameSignal;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlIFrameElement, MessageEvent, Window};
+
+/// The kept-frame machinery, as a table: see the module's docs.
+pub(crate) struct Ops {
+    /// Whether a frame can be laid over its slot here.
+    pub(super) supported: fn() -> bool,
+    /// The stage, made on first use.
+    pub(super) stage: fn() -> Option<HtmlElement>,
+    /// Takes the frame parked under a key, if still good (see [`take`]).
+    pub(super) take: fn(&str, &OpenedFor) -> Option<Adopted>,
+    /// Parks a frame (see [`park`]).
+    pub(super) park: fn(Parking),
+    /// Releases the frame parked under a key.
+    pub(super) release: fn(&str),
+    /// A shown frame's place in the tab order.
+    pub(super) bridge_focus: fn(&HtmlElement, &HtmlIFrameElement) -> Option<FocusBridge>,
+}
+
+/// The one table, named only by [`crate::KeepAlive::new`].
+pub(crate) static OPS: Ops = Ops {
+    supported,
+    stage,
+    take,
+    park,
+    release,
+    bridge_focus: FocusBridge::new,
+};
+
+/// What parking a frame takes.
+pub(super) struct Parking {
+    pub(super) key: Rc<str>,
+    pub(super) keep_for: Duration,
+    /// How many may be parked at once.
+    pub(super) max: usize,
+    pub(super) opened_for: OpenedFor,
+    pub(super) element: HtmlIFrameElement,
+    pub(super) origin: String,
+    pub(super) height: Option<f64>,
+    pub(super) adapter: FrameAdapter,
+}
 
 /// Whether a frame can be laid over its slot here: CSS anchor positioning (Chromium
 /// 125+, Firefox 147+, Safari 26+). Without it, keep-alive is off and the frame goes
 /// with its component, as without the option.
-pub(super) fn supported() -> bool {
+fn supported() -> bool {
     web_sys::css::supports("anchor-name: --moments-embed").unwrap_or(false)
 }
 
 /// The stage, made on first use.
-pub(super) fn stage() -> Option<HtmlElement> {
+fn stage() -> Option<HtmlElement> {
     STAGE.with(|stage| {
         if let Some(existing) = stage.borrow().as_ref().filter(|s| s.is_connected()) {
             return Some(existing.clone());
@@ -82,17 +122,19 @@ thread_local! {
     static PARKED: RefCell<Vec<Parked>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Parks `element` under `keep`'s key (releasing what was parked under it, and the
-/// least recently used past [`MAX_PARKED_FRAMES`]).
-pub(super) fn park(
-    keep: &KeepAlive,
-    opened_for: OpenedFor,
-    element: HtmlIFrameElement,
-    origin: String,
-    height: Option<f64>,
-    adapter: FrameAdapter,
-) {
-    let key: Rc<str> = Rc::from(keep.key());
+/// Parks a frame under its key (releasing what was parked under it, and the least
+/// recently used past the maximum).
+fn park(parking: Parking) {
+    let Parking {
+        key,
+        keep_for,
+        max,
+        opened_for,
+        element,
+        origin,
+        height,
+        adapter,
+    } = parking;
     release(&key);
     hide(&element);
     let window = element.content_window();
@@ -122,7 +164,7 @@ pub(super) fn park(
     });
     let timer = {
         let key = Rc::clone(&key);
-        Timer::new(keep.duration(), move || release(&key))
+        Timer::new(keep_for, move || release(&key))
     };
     count(|l| l.parked_frames += 1);
     let parked = Parked {
@@ -132,14 +174,14 @@ pub(super) fn park(
         origin,
         window,
         height,
-        until_ms: js_sys::Date::now() + keep.duration().as_secs_f64() * 1000.0,
+        until_ms: js_sys::Date::now() + keep_for.as_secs_f64() * 1000.0,
         _listener: listener,
         _timer: timer,
     };
     let evicted = PARKED.with(|all| {
         let mut all = all.borrow_mut();
         all.push(parked);
-        let excess = all.len().saturating_sub(MAX_PARKED_FRAMES);
+        let excess = all.len().saturating_sub(max);
         all.drain(..excess).collect::<Vec<_>>()
     });
     for frame in evicted {
@@ -147,13 +189,13 @@ pub(super) fn park(
     }
 }
 
-/// The frame parked under `keep`'s key, if it is still good for a component that
-/// opens `opened_for`: in time, its document the one that was parked. Anything else
-/// parked under the key is released.
-pub(super) fn take(keep: &KeepAlive, opened_for: &OpenedFor) -> Option<Adopted> {
+/// The frame parked under `key`, if it is still good for a component that opens
+/// `opened_for`: in time, its document the one that was parked. Anything else parked
+/// under the key is released.
+fn take(key: &str, opened_for: &OpenedFor) -> Option<Adopted> {
     let parked = PARKED.with(|all| {
         let mut all = all.borrow_mut();
-        let at = all.iter().position(|p| &*p.key == keep.key())?;
+        let at = all.iter().position(|p| &*p.key == key)?;
         Some(all.remove(at))
     })?;
     let same_document = parked.element.is_connected()
@@ -176,7 +218,7 @@ pub(super) fn take(keep: &KeepAlive, opened_for: &OpenedFor) -> Option<Adopted> 
 }
 
 /// Releases the frame parked under `key`, if any: it leaves the document.
-pub(crate) fn release(key: &str) {
+fn release(key: &str) {
     let parked = PARKED.with(|all| {
         let mut all = all.borrow_mut();
         let at = all.iter().position(|p| &*p.key == key)?;

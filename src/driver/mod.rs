@@ -167,15 +167,18 @@ impl Driver {
             lazy: options.lazy,
             ..options.session_config
         };
-        let keep = options.keep_alive.clone().filter(|_| keep::supported());
+        let keep = options
+            .keep_alive
+            .clone()
+            .filter(|keep| (keep.ops.supported)());
         let adopted = keep
             .as_ref()
-            .and_then(|keep| keep::take(keep, &opened_for(&options)));
+            .and_then(|keep| (keep.ops.take)(keep.key(), &opened_for(&options)));
         if let Some(kept) = &adopted {
             handle.reported_height.try_set(kept.height);
         }
         let sizing = Sizing::new(options.height.get_untracked(), handle.reported_height);
-        let mut frame = Frame::new(root, keep.is_some());
+        let mut frame = Frame::new(root, keep.as_ref().map(|keep| keep.ops));
         let session = match adopted {
             Some(kept) => {
                 let session = Session::adopted(config, seed);
@@ -381,22 +384,22 @@ impl Driver {
 
     /// Parks the frame under `keep`; the handle's `reload()` releases it from now on.
     fn park(&self, keep: &KeepAlive, element: web_sys::HtmlIFrameElement, origin: String) {
-        let height = self.handle.reported_height.try_get_untracked().flatten();
-        let adapter = self.options.frame_adapter.clone();
-        keep::park(
-            keep,
-            opened_for(&self.options),
+        (keep.ops.park)(keep::Parking {
+            key: Rc::from(keep.key()),
+            keep_for: keep.duration(),
+            max: crate::keep_alive::MAX_PARKED_FRAMES,
+            opened_for: opened_for(&self.options),
             element,
             origin,
-            height,
-            adapter,
-        );
+            height: self.handle.reported_height.try_get_untracked().flatten(),
+            adapter: self.options.frame_adapter.clone(),
+        });
         let key = keep.clone();
         self.handle
             .control
             .try_set_value(Some(Rc::new(move |command| {
                 if command == Command::Reload {
-                    keep::release(key.key());
+                    (key.ops.release)(key.key());
                 }
             })));
     }
