@@ -148,6 +148,8 @@ struct Driver {
     handle: MomentsHandle,
     frame: Frame,
     sizing: Sizing,
+    /// What the frame is opened for (a kept frame is adopted only for the same).
+    opened_for: keep::OpenedFor,
     subscriptions: Subscriptions,
     fetch: Option<(FetchId, InFlight)>,
     timer: Option<Timer>,
@@ -171,9 +173,12 @@ impl Driver {
             .keep_alive
             .clone()
             .filter(|keep| (keep.ops.supported)());
+        // Read now: at unmount the options' signals may be gone with their owner (a
+        // router drops a page's owner before our cleanup runs).
+        let opened_for = opened_for(&options);
         let adopted = keep
             .as_ref()
-            .and_then(|keep| (keep.ops.take)(keep.key(), &opened_for(&options)));
+            .and_then(|keep| (keep.ops.take)(keep.key(), &opened_for));
         if let Some(kept) = &adopted {
             handle.reported_height.try_set(kept.height);
         }
@@ -201,6 +206,7 @@ impl Driver {
                 session,
                 frame,
                 sizing,
+                opened_for,
                 options,
                 handle,
                 fetch: None,
@@ -388,7 +394,7 @@ impl Driver {
             key: Rc::from(keep.key()),
             keep_for: keep.duration(),
             max: crate::keep_alive::MAX_PARKED_FRAMES,
-            opened_for: opened_for(&self.options),
+            opened_for: self.opened_for.clone(),
             element,
             origin,
             height: self.handle.reported_height.try_get_untracked().flatten(),
