@@ -88,6 +88,19 @@ async fn cycle(n: u32) {
 /// closure or one frame document per cycle is ~1 KB or more per cycle, so 1 MB.
 const HEAP_LINE: f64 = 512.0 * 1024.0;
 
+/// The wasm memory and the JS heap came back to within their lines of the readings
+/// taken before the cycles.
+async fn check_growth(heap_before: Option<f64>, memory_before: f64) {
+    let heap_after = heap().await;
+    let memory_after = wasm_memory();
+    leptos::logging::log!("wasm memory: {memory_before:.0} -> {memory_after:.0} bytes");
+    assert!(
+        memory_after - memory_before <= 1024.0 * 1024.0,
+        "wasm memory grew from {memory_before} to {memory_after} bytes"
+    );
+    check_heap(heap_before, heap_after);
+}
+
 fn check_heap(before: Option<f64>, after: Option<f64>) {
     match (before, after) {
         (Some(before), Some(after)) => {
@@ -145,14 +158,7 @@ async fn a_thousand_park_and_adopt_cycles_leave_only_the_kept_frame() {
         1,
         "one session for all 1,040 mounts"
     );
-    let heap_after = heap().await;
-    let memory_after = wasm_memory();
-    leptos::logging::log!("wasm memory: {memory_before:.0} -> {memory_after:.0} bytes");
-    assert!(
-        memory_after - memory_before <= 1024.0 * 1024.0,
-        "wasm memory grew from {memory_before} to {memory_after} bytes"
-    );
-    check_heap(heap_before, heap_after);
+    check_growth(heap_before, memory_before).await;
     release_kept_frames();
     assert_eq!(live_resources(), LiveResources::default());
 }
@@ -179,12 +185,5 @@ async fn a_thousand_mounts_and_unmounts_leave_nothing_behind() {
         "no frame element is left in the document"
     );
 
-    let heap_after = heap().await;
-    let memory_after = wasm_memory();
-    leptos::logging::log!("wasm memory: {memory_before:.0} -> {memory_after:.0} bytes");
-    assert!(
-        memory_after - memory_before <= 1024.0 * 1024.0,
-        "wasm memory grew from {memory_before} to {memory_after} bytes"
-    );
-    check_heap(heap_before, heap_after);
+    check_growth(heap_before, memory_before).await;
 }

@@ -178,6 +178,15 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame(engine: Eng
     .await;
 }
 
+/// Opens the demo's Campaigns page and waits for its frame to be ready.
+async fn open_campaigns(s: &Session) {
+    s.browser
+        .goto(&format!("{}/#campaigns", s.url))
+        .await
+        .unwrap();
+    s.wait_for_state("ready", Duration::from_secs(20)).await;
+}
+
 /// Goes to the host page `name` through the demo's nav, and waits for its heading.
 async fn go_to(s: &Session, name: &str) {
     let href = format!("#{}", name.to_lowercase());
@@ -260,11 +269,7 @@ async fn a_wizard_step_with_typed_text_survives_a_walk_through_the_host(engine: 
         // Every control inside the frame in view: geckodriver scrolls within the frame
         // only, not the host page around it.
         s.browser.set_window_size(1280, 2000).await.unwrap();
-        s.browser
-            .goto(&format!("{}/#campaigns", s.url))
-            .await
-            .unwrap();
-        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        open_campaigns(&s).await;
         start_a_use_case(&s).await;
         remember_frame_window(&s, "__campaigns").await;
         let before = s.sandbox_stats().await;
@@ -375,11 +380,7 @@ moments_e2e::in_both_engines!(back_from_another_site_the_page_and_its_frame_are_
 /// ended while the person was away, exactly one new session.
 async fn back_from_another_site_the_page_and_its_frame_are_as_they_were(engine: Engine) {
     run_in(engine, Site::Demo, |s: Session| async move {
-        s.browser
-            .goto(&format!("{}/#campaigns", s.url))
-            .await
-            .unwrap();
-        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        open_campaigns(&s).await;
         remember_frame_window(&s, "__before").await;
         script(
             &s,
@@ -440,11 +441,7 @@ moments_e2e::in_both_engines!(what_keeps_a_cross_site_frame_alive_in_this_engine
 /// frame surviving exactly that).
 async fn what_keeps_a_cross_site_frame_alive_in_this_engine(engine: Engine) {
     run_in(engine, Site::Demo, |s: Session| async move {
-        s.browser
-            .goto(&format!("{}/#campaigns", s.url))
-            .await
-            .unwrap();
-        s.wait_for_state("ready", Duration::from_secs(20)).await;
+        open_campaigns(&s).await;
         let before = s.sandbox_stats().await;
         let moved = script(
             &s,
