@@ -220,6 +220,27 @@ impl Session {
         panic!("no new frame within 10 s (still {previous})");
     }
 
+    /// Remembers the component's live frame's window in the page, as `window[name]`.
+    pub async fn remember_frame_window(&self, name: &str) {
+        let code = format!(
+            "window[{name:?}] = document.querySelector({LIVE_FRAME:?}).contentWindow; \
+             return true;"
+        );
+        let done = self.browser.execute(&code, vec![]).await;
+        assert_eq!(done.expect("script runs"), Value::Bool(true));
+    }
+
+    /// Whether the live frame's window is the one remembered as `name`: the same
+    /// browsing context, never reloaded or removed.
+    pub async fn same_frame_window(&self, name: &str) -> bool {
+        let code = format!(
+            "const f = document.querySelector({LIVE_FRAME:?}); \
+             return !!f && f.contentWindow === window[{name:?}];"
+        );
+        let same = self.browser.execute(&code, vec![]).await;
+        same.expect("script runs") == Value::Bool(true)
+    }
+
     /// Switches the WebDriver session into the component's frame (leave it with
     /// `browser.enter_parent_frame()`).
     pub async fn enter_frame(&self) {

@@ -279,11 +279,7 @@ async fn a_kept_embed_outlives_the_routers_navigation(engine: Engine) {
     fullstack::run(engine, |s: Session| async move {
         before_hydration(&s, "/rest").await;
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        let remember = format!(
-            "window.__kept = document.querySelector({:?}).contentWindow; return true;",
-            moments_e2e::LIVE_FRAME
-        );
-        s.browser.execute(&remember, vec![]).await.unwrap();
+        s.remember_frame_window("__kept").await;
         for (link, path) in [("a[href='/']", "/"), ("a[href='/rest']", "/rest")] {
             s.browser
                 .find(Locator::Css(link))
@@ -294,18 +290,16 @@ async fn a_kept_embed_outlives_the_routers_navigation(engine: Engine) {
                 .unwrap();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
             while s.browser.current_url().await.unwrap().path() != path {
-                assert!(tokio::time::Instant::now() < deadline, "no client-side navigation to {path}");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no client-side navigation to {path}"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             s.wait_for_state("ready", Duration::from_secs(20)).await;
         }
-        let same = format!(
-            "const f = document.querySelector({:?}); return !!f && f.contentWindow === window.__kept;",
-            moments_e2e::LIVE_FRAME
-        );
-        assert_eq!(
-            s.browser.execute(&same, vec![]).await.unwrap(),
-            json!(true),
+        assert!(
+            s.same_frame_window("__kept").await,
             "the same frame: the page was never reloaded and the frame never removed"
         );
         assert_eq!(

@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fantoccini::{Client, Locator};
-use moments_e2e::{Engine, LIVE_FRAME, Session, Site, run_in};
+use moments_e2e::{Engine, Session, Site, run_in};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -49,6 +49,18 @@ async fn fill(browser: &Client, css: &str, text: &str) {
         .unwrap_or_else(|e| panic!("no {css}: {e}"));
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
+}
+
+/// Inside the frame: opens the abandoned-cart template and goes on to step 2.
+async fn to_step_two(browser: &Client) {
+    click(
+        browser,
+        r#"[data-template="abandoned-cart"] [data-test="template-open"]"#,
+    )
+    .await;
+    wait_for(browser, r#"[data-test="wizard-step"][data-step="1"]"#).await;
+    click(browser, r#"[data-test="wizard-next"]"#).await;
+    wait_for(browser, r#"[data-test="wizard-step"][data-step="2"]"#).await;
 }
 
 /// Leaves the frame, waits until the host has sized the frame to the content it holds
@@ -97,16 +109,9 @@ async fn a_person_sets_up_a_use_case_and_manages_it_inside_the_frame(engine: Eng
         wait_for(&s.browser, r#"[data-test="template"]"#).await;
         let gallery = frame_follows_content(&s).await;
 
-        click(
-            &s.browser,
-            r#"[data-template="abandoned-cart"] [data-test="template-open"]"#,
-        )
-        .await;
-        wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="1"]"#).await;
-        click(&s.browser, r#"[data-test="wizard-next"]"#).await;
+        to_step_two(&s.browser).await;
 
         // Step 2: a sender in the wrong format is refused, with a message.
-        wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="2"]"#).await;
         fill(&s.browser, r#"[data-test="field-sender"]"#, "x").await;
         click(&s.browser, r#"[data-test="wizard-next"]"#).await;
         wait_for(&s.browser, r#"[data-test="validation"]"#).await;
@@ -202,35 +207,10 @@ async fn script(s: &Session, code: &str) -> Value {
     s.browser.execute(code, vec![]).await.expect("script runs")
 }
 
-/// Remembers the live frame's window in the page, as `window[name]`.
-async fn remember_frame_window(s: &Session, name: &str) {
-    let code = format!(
-        "window[{name:?}] = document.querySelector({LIVE_FRAME:?}).contentWindow; return true;"
-    );
-    assert_eq!(script(s, &code).await, json!(true));
-}
-
-/// Whether the live frame's window is the one remembered as `name`: the same browsing
-/// context, never reloaded.
-async fn same_frame_window(s: &Session, name: &str) -> bool {
-    let code = format!(
-        "const f = document.querySelector({LIVE_FRAME:?}); \
-         return !!f && f.contentWindow === window[{name:?}];"
-    );
-    script(s, &code).await == json!(true)
-}
-
 /// Opens the abandoned-cart template and types a sender on step 2, without going on.
 async fn start_a_use_case(s: &Session) {
     s.enter_frame().await;
-    click(
-        &s.browser,
-        r#"[data-template="abandoned-cart"] [data-test="template-open"]"#,
-    )
-    .await;
-    wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="1"]"#).await;
-    click(&s.browser, r#"[data-test="wizard-next"]"#).await;
-    wait_for(&s.browser, r#"[data-test="wizard-step"][data-step="2"]"#).await;
+    to_step_two(&s.browser).await;
     let field = s
         .browser
         .find(Locator::Css(r#"[data-test="field-sender"]"#))
@@ -271,7 +251,7 @@ async fn a_wizard_step_with_typed_text_survives_a_walk_through_the_host(engine: 
         s.browser.set_window_size(1280, 2000).await.unwrap();
         open_campaigns(&s).await;
         start_a_use_case(&s).await;
-        remember_frame_window(&s, "__campaigns").await;
+        s.remember_frame_window("__campaigns").await;
         let before = s.sandbox_stats().await;
 
         go_to(&s, "Orders").await;
@@ -296,12 +276,12 @@ async fn a_wizard_step_with_typed_text_survives_a_walk_through_the_host(engine: 
 
         go_to(&s, "Chatbot").await;
         s.wait_for_state("ready", Duration::from_secs(20)).await;
-        remember_frame_window(&s, "__chatbot").await;
+        s.remember_frame_window("__chatbot").await;
         go_to(&s, "Campaigns").await;
         s.wait_for_state("ready", Duration::from_secs(5)).await;
 
         assert!(
-            same_frame_window(&s, "__campaigns").await,
+            s.same_frame_window("__campaigns").await,
             "the Campaigns frame is the one left: the same window, never reloaded"
         );
         assert_eq!(
@@ -323,7 +303,7 @@ async fn a_wizard_step_with_typed_text_survives_a_walk_through_the_host(engine: 
         go_to(&s, "Chatbot").await;
         s.wait_for_state("ready", Duration::from_secs(5)).await;
         assert!(
-            same_frame_window(&s, "__chatbot").await,
+            s.same_frame_window("__chatbot").await,
             "the Chatbot page kept its own frame meanwhile"
         );
         let last = s.sandbox_stats().await;
@@ -381,7 +361,7 @@ moments_e2e::in_both_engines!(back_from_another_site_the_page_and_its_frame_are_
 async fn back_from_another_site_the_page_and_its_frame_are_as_they_were(engine: Engine) {
     run_in(engine, Site::Demo, |s: Session| async move {
         open_campaigns(&s).await;
-        remember_frame_window(&s, "__before").await;
+        s.remember_frame_window("__before").await;
         script(
             &s,
             "window.addEventListener('pageshow', (e) => { window.__restored = e.persisted; });",
@@ -400,7 +380,7 @@ async fn back_from_another_site_the_page_and_its_frame_are_as_they_were(engine: 
             json!(true),
             "restored from the back/forward cache (pageshow.persisted)"
         );
-        assert!(same_frame_window(&s, "__before").await, "the same frame");
+        assert!(s.same_frame_window("__before").await, "the same frame");
         let after = s.sandbox_stats().await;
         assert_eq!(
             (after.par_calls, after.authorize_calls),

@@ -225,14 +225,11 @@ impl Driver {
         let events = {
             let mut d = driver.borrow_mut();
             d.sizing.apply(&d.frame);
+            // Adopted: the kept frame is this component's now, ready as it was (the
+            // machine has nothing to start: it is `Ready` with its frame up).
+            let mut events = Vec::new();
             if d.session.state() == &SessionState::Ready {
-                // Adopted: the kept frame is this component's now, ready as it was.
-                let mut events = vec![MomentsEvent::Adopted];
-                events.extend(d.publish());
-                drop(d);
-                let on_event = driver.borrow().options.on_event;
-                emit(on_event, events);
-                return driver;
+                events.push(MomentsEvent::Adopted);
             }
             let mut effects = Vec::new();
             if d.options.lazy {
@@ -242,7 +239,8 @@ impl Driver {
                 effects = d.session.handle(Input::Visibility { near, shown }, now());
             }
             effects.extend(d.session.start(now()));
-            d.apply_all(effects)
+            events.extend(d.apply_all(effects));
+            events
         };
         let on_event = driver.borrow().options.on_event;
         emit(on_event, events);
